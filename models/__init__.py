@@ -1,0 +1,1 @@
+"""The model and everything needed to reproduce one prediction. Imports nothing else of ours."""
