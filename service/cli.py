@@ -12,8 +12,17 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from eval.gold import DataError
+from models.artifact import ArtifactError
+from models.labels import DEFAULT_TARGET
+from models.registry import Registry, RegistryError
+from models.settings import Settings
 from models.text import TextError, decode, prepare, segment
+
+if TYPE_CHECKING:
+    from models.pipeline import Annotator
 
 
 def read_input(path: str) -> str:
@@ -36,6 +45,101 @@ def cmd_segment(args: argparse.Namespace) -> int:
     return 0
 
 
+def load_annotator(settings: Settings, version: str | None) -> Annotator:
+    """The annotator for a registry version (default: the active one, else the shipped model)."""
+    from models.pipeline import Annotator
+
+    if settings.threads:
+        import torch
+
+        torch.set_num_threads(settings.threads)
+    path = Registry(settings.registry).resolve(version or settings.version)
+    return Annotator.from_path(path, batch_size=settings.batch_size)
+
+
+def cmd_annotate(args: argparse.Namespace) -> int:
+    annotator = load_annotator(args.settings, args.model)
+    if args.jsonl:
+        return annotate_jsonl(annotator, args.jsonl, args.target)
+    if not args.files:
+        raise TextError("give one or more files (or - for stdin), or --jsonl FILE")
+    several = len(args.files) > 1
+    for path in args.files:
+        result = annotator.annotate(read_input(path), args.target, args.format).to_dict()
+        print(json.dumps(result, ensure_ascii=False, indent=None if several else 1))
+    return 0
+
+
+def annotate_jsonl(annotator: Annotator, path: str, default_target: str | None) -> int:
+    """One result per input line, same ``id``; a bad document yields an error line, not a crash."""
+    from tqdm import tqdm
+
+    from models.pipeline import DocumentInput
+
+    lines = read_input(path).splitlines()
+    failures = 0
+    for number, line in enumerate(tqdm(lines, desc="annotating", unit="doc", file=sys.stderr), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            doc = DocumentInput(record["text"], record.get("target") or default_target or DEFAULT_TARGET)
+            out = {"id": record.get("id"), **annotator.annotate_many([doc])[0].to_dict()}
+        except (json.JSONDecodeError, KeyError, TypeError, TextError) as err:
+            failures += 1
+            out = {
+                "id": record.get("id") if isinstance(locals().get("record"), dict) else None,
+                "error": f"{path}:{number}: {err}",
+            }
+        print(json.dumps(out, ensure_ascii=False), flush=True)
+    return 1 if failures else 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from training.corpus import CORPUS_PATH
+    from training.train import TrainRequest, run_training
+    from training.trainer import TrainSettings
+
+    request = TrainRequest(
+        data=[Path(p) for p in args.data] if args.data else [CORPUS_PATH],
+        registry=args.settings.registry,
+        extra_data=[Path(p) for p in args.extra_data],
+        extra_weight=args.extra_weight,
+        start_from=args.start_from,
+        version=args.version,
+        activate=args.activate,
+        context=args.context,
+        settings=TrainSettings(
+            epochs=args.epochs or args.settings.epochs, seed=args.seed or args.settings.seed
+        ),
+    )
+    result = run_training(request)
+    summary = {k: result[k] for k in ("version", "path", "activated")}
+    summary["test"] = {
+        mode: {task: round(scores[task]["macro_f1"], 4) for task in ("role", "stance")}
+        for mode, scores in result["metrics"]["test"].items()
+        if mode in ("units", "end_to_end")
+    }
+    summary["seconds"] = result["training"]["seconds"]
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from eval.run import run_evaluation
+    from training.corpus import CORPUS_PATH
+    from training.formats import load_articles
+
+    baseline_files = [Path(p) for p in args.baseline_train] if args.baseline_train else [CORPUS_PATH]
+    baseline_train = [a for p in baseline_files for a in load_articles(p) if a.split in (None, "train")]
+    annotator = load_annotator(args.settings, args.model)
+    report = run_evaluation(annotator, [Path(p) for p in args.data], baseline_train, args.report)
+    from eval.report import to_markdown
+
+    print(to_markdown(report) if args.report is None else f"report written to {args.report}/report.md")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="argstance", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -43,6 +147,50 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("file", help="text or HTML file, or - for stdin")
     seg.add_argument("--format", choices=["text", "html"], help="input format (default: detect)")
     seg.set_defaults(func=cmd_segment)
+
+    ann = sub.add_parser("annotate", help="label every sentence of articles with role and stance (JSON)")
+    ann.add_argument("files", nargs="*", help="text or HTML files, or - for stdin (JSON Lines when several)")
+    ann.add_argument(
+        "--jsonl", help='read documents {"id", "text", "target"?} one per line; write one result per line'
+    )
+    ann.add_argument("--target", default=None, help=f"stance target (default: {DEFAULT_TARGET!r})")
+    ann.add_argument("--model", help="registry version (default: the active model)")
+    ann.add_argument("--format", choices=["text", "html"], help="input format (default: detect)")
+    ann.set_defaults(func=cmd_annotate)
+
+    tr = sub.add_parser("train", help="fine-tune on labelled op-eds and register a new model version")
+    tr.add_argument(
+        "--data", nargs="+", help="labelled files (.jsonl, .csv, Label Studio .json); default: shipped corpus"
+    )
+    tr.add_argument("--extra-data", nargs="+", default=[], help="auxiliary labelled files, down-weighted")
+    tr.add_argument("--extra-weight", type=float, default=0.3, help="loss weight of --extra-data sentences")
+    tr.add_argument(
+        "--from",
+        dest="start_from",
+        default="base",
+        help="'base' (pretrained encoder) or a version to continue",
+    )
+    tr.add_argument("--epochs", type=int, help="maximum epochs (early stopping on dev macro-F1)")
+    tr.add_argument("--seed", type=int)
+    tr.add_argument(
+        "--context", choices=["gru", "none"], default="gru", help="sentence context (from base only)"
+    )
+    tr.add_argument("--version", help="name of the new version (default: a timestamp)")
+    tr.add_argument(
+        "--activate", action="store_true", help="activate if at least as good as the active model"
+    )
+    tr.set_defaults(func=cmd_train)
+
+    ev = sub.add_parser("evaluate", help="score a model and baselines on gold JSON Lines files")
+    ev.add_argument("--data", nargs="+", required=True, help="gold JSON Lines files")
+    ev.add_argument("--model", help="registry version (default: the active model)")
+    ev.add_argument("--report", type=Path, help="directory for report.json, report.md and plots")
+    ev.add_argument(
+        "--baseline-train",
+        nargs="+",
+        help="training data for the baselines (default: shipped corpus, train split)",
+    )
+    ev.set_defaults(func=cmd_evaluate)
     return parser
 
 
@@ -50,9 +198,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``argstance`` command line; returns the exit status."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    args.settings = Settings()
     try:
         return args.func(args)
-    except TextError as err:
+    except (TextError, DataError, RegistryError, ArtifactError) as err:
         print(f"argstance: error: {err}", file=sys.stderr)
         return 2
 

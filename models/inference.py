@@ -1,0 +1,57 @@
+"""Batched forward passes: length-sorted sentence batches for the encoder, one context pass per article."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from models.artifact import LoadedModel
+
+
+@dataclass(frozen=True)
+class Probabilities:
+    """Per-sentence label probabilities of one article, in the model's label order."""
+
+    role: np.ndarray  # (sentences, roles)
+    stance: np.ndarray  # (sentences, stances)
+
+
+def predict(
+    loaded: LoadedModel, docs: list[list[str]], targets: list[str], batch_size: int = 64
+) -> list[Probabilities]:
+    """Role and stance probabilities for every sentence of every article."""
+    lengths = [len(doc) for doc in docs]
+    pairs = [(target, sentence) for doc, target in zip(docs, targets, strict=True) for sentence in doc]
+    if not pairs:
+        return [Probabilities(np.zeros((0, 4)), np.zeros((0, 3))) for _ in docs]
+    model = loaded.model
+    with torch.inference_mode():
+        vectors = encode_pairs(loaded, pairs, batch_size)
+        role_logits, stance_logits = model.classify(vectors, lengths)
+        role = torch.softmax(role_logits.float(), dim=-1).numpy()
+        stance = torch.softmax(stance_logits.float(), dim=-1).numpy()
+    bounds = np.cumsum([0, *lengths])
+    return [Probabilities(role[a:b], stance[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def encode_pairs(loaded: LoadedModel, pairs: list[tuple[str, str]], batch_size: int) -> torch.Tensor:
+    """Sentence vectors, computed in batches of similar length so little padding is wasted."""
+    order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][1]))
+    hidden = loaded.model.encoder.config.hidden_size
+    vectors = torch.empty(len(pairs), hidden)
+    for start in range(0, len(order), batch_size):
+        index = order[start : start + batch_size]
+        batch = loaded.tokenizer(
+            [pairs[i][0] for i in index],
+            [pairs[i][1] for i in index],
+            truncation=True,
+            max_length=loaded.model.config.max_length,
+            padding=True,
+            return_tensors="pt",
+        )
+        vectors[index] = loaded.model.embed(
+            batch["input_ids"], batch["attention_mask"], batch["token_type_ids"]
+        ).float()
+    return vectors

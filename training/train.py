@@ -1,0 +1,159 @@
+"""``argstance train``: validate labelled files, fine-tune, evaluate, register a new version."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from eval.evaluate import evaluate_predictor, mean_f1, model_predictor
+from eval.gold import GoldArticle
+from models import artifact
+from models.modeling import ModelConfig
+from models.pipeline import Annotator
+from models.registry import Registry
+from training.card import model_card
+from training.dataset import encode_articles
+from training.formats import load_articles
+from training.trainer import TrainSettings, train
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """What to train on and where the result goes."""
+
+    data: list[Path]
+    registry: Path
+    extra_data: list[Path] = field(default_factory=list)
+    extra_weight: float = 0.3
+    start_from: str = "base"  # "base" (pretrained encoder) or a registry version to continue from
+    version: str | None = None
+    activate: bool = False
+    context: str = "gru"
+    max_length: int = 128
+    settings: TrainSettings = field(default_factory=TrainSettings)
+
+
+@dataclass(frozen=True)
+class Splits:
+    train: list[GoldArticle]
+    dev: list[GoldArticle]
+    test: list[GoldArticle]
+
+
+def split_articles(articles: list[GoldArticle]) -> Splits:
+    """Use each article's ``split`` field; articles without one go 80/10/10 by a hash of their id,
+    so the assignment is stable across runs and never splits an article."""
+    buckets: dict[str, list[GoldArticle]] = {"train": [], "dev": [], "test": []}
+    for article in articles:
+        split = article.split
+        if split not in buckets:
+            slot = zlib.crc32(article.id.encode()) % 10
+            split = "dev" if slot == 8 else "test" if slot == 9 else "train"
+        buckets[split].append(article)
+    return Splits(**buckets)
+
+
+def file_record(path: Path) -> dict[str, Any]:
+    return {
+        "path": str(path),
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "bytes": path.stat().st_size,
+    }
+
+
+def run_training(
+    request: TrainRequest, on_progress: Callable[[dict], None] | None = None, show_progress: bool = True
+) -> dict[str, Any]:
+    """Train a new registry version; returns its version, path and metrics. Validates all data first."""
+    articles = [a for path in request.data for a in load_articles(path)]
+    extra = [a for path in request.extra_data for a in load_articles(path)]
+    splits = split_articles(articles)
+    if not splits.train:
+        raise ValueError("no training articles: every article is marked dev or test")
+    registry = Registry(request.registry)
+    model, tokenizer = _starting_model(request, registry)
+    max_length = model.config.max_length
+    train_docs = encode_articles(splits.train, tokenizer, max_length)
+    train_docs += encode_articles(extra, tokenizer, max_length, weight=request.extra_weight)
+    dev_docs = encode_articles(splits.dev, tokenizer, max_length)
+    result = train(model, train_docs, dev_docs, request.settings, on_progress, show_progress)
+    version = request.version or registry.new_version_name()
+    loaded = artifact.LoadedModel(model, tokenizer, {"name": "argstance", "version": version}, Path(version))
+    test = evaluate_predictor(
+        model_predictor(Annotator(loaded)), splits.test, desc="test", show_progress=show_progress
+    )
+    metrics = {"test": test, "dev_best_score": result.best_score}
+    training = {
+        "start_from": request.start_from,
+        "settings": request.settings.to_dict(),
+        "extra_weight": request.extra_weight,
+        "data": [file_record(p) for p in request.data],
+        "extra_data": [file_record(p) for p in request.extra_data],
+        "articles": {
+            "train": len(splits.train),
+            "dev": len(splits.dev),
+            "test": len(splits.test),
+            "extra": len(extra),
+        },
+        "history": result.history,
+        "best_epoch": result.best_epoch,
+        "seconds": result.seconds,
+        "threads": torch.get_num_threads(),
+    }
+    manifest = {"name": "argstance", "version": version, "base_model": model.config.base_model}
+    with registry.writing(version) as target:
+        artifact.save(
+            model,
+            tokenizer,
+            target,
+            manifest,
+            extras={
+                "training.json": training,
+                "metrics.json": metrics,
+                "README.md": model_card(manifest, training, metrics),
+            },
+        )
+    activated = request.activate and _at_least_as_good(registry, test, splits.test)
+    if activated:
+        registry.activate(version)
+    return {
+        "version": version,
+        "path": str(registry.path(version)),
+        "metrics": metrics,
+        "training": training,
+        "activated": activated,
+    }
+
+
+def _starting_model(request: TrainRequest, registry: Registry) -> tuple[Any, Any]:
+    if request.start_from == "base":
+        return artifact.load_base(ModelConfig(context=request.context, max_length=request.max_length))
+    loaded = artifact.load(registry.path(request.start_from))
+    return loaded.model, loaded.tokenizer
+
+
+def _at_least_as_good(registry: Registry, new: dict[str, Any], test: list[GoldArticle]) -> bool:
+    """Activation gate: the new model must match or beat the active one on the same test articles."""
+    if not test:
+        log.warning("no test articles: activating without comparison")
+        return True
+    current = Annotator(artifact.load(registry.resolve(None)))
+    old = evaluate_predictor(model_predictor(current), test, show_progress=False)
+    mode = "end_to_end" if "end_to_end" in new else "units"
+    better = mean_f1(new, mode) >= mean_f1(old, mode)
+    log.info(
+        "activation gate (%s mean macro-F1): new %.4f vs active %.4f",
+        mode,
+        mean_f1(new, mode),
+        mean_f1(old, mode),
+    )
+    return better

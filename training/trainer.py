@@ -1,0 +1,241 @@
+"""The fine-tuning loop: masked multi-task loss, class weights, early stopping on dev macro-F1."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from eval.metrics import task_metrics
+from models.modeling import ArgStanceModel
+from training.dataset import IGNORE, EncodedArticle
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Hyper-parameters of one training run (recorded in the model's training.json)."""
+
+    epochs: int = 8
+    learning_rate: float = 5e-5
+    head_learning_rate: float = 1e-3
+    batch_sentences: int = 64
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    patience: int = 2
+    seed: int = 13
+    class_weights: bool = True
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_sentences < 1 or self.learning_rate <= 0:
+            raise ValueError(f"epochs, batch_sentences and learning_rate must be positive, got {self}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TrainResult:
+    best_epoch: int
+    best_score: float
+    history: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def set_seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def batches(docs: list[EncodedArticle], budget: int, rng: random.Random | None) -> list[list[EncodedArticle]]:
+    """Group whole articles into batches of about ``budget`` sentences (shuffled when rng is given)."""
+    order = list(docs)
+    if rng is not None:
+        rng.shuffle(order)
+    out, current, size = [], [], 0
+    for doc in order:
+        if current and size + len(doc) > budget:
+            out.append(current)
+            current, size = [], 0
+        current.append(doc)
+        size += len(doc)
+    return out + [current] if current else out
+
+
+def collate(docs: list[EncodedArticle]) -> dict:
+    """Pad the batch's sentences into tensors; labels and weights are flattened alongside."""
+    ids = [row for d in docs for row in d.input_ids]
+    width = max(len(row) for row in ids)
+    input_ids = torch.zeros(len(ids), width, dtype=torch.long)
+    types = torch.zeros_like(input_ids)
+    mask = torch.zeros_like(input_ids)
+    for i, (row, tt) in enumerate(zip(ids, (t for d in docs for t in d.token_type_ids), strict=True)):
+        input_ids[i, : len(row)] = torch.tensor(row)
+        types[i, : len(tt)] = torch.tensor(tt)
+        mask[i, : len(row)] = 1
+    return {
+        "input_ids": input_ids,
+        "attention_mask": mask,
+        "token_type_ids": types,
+        "doc_lengths": [len(d) for d in docs],
+        "role": torch.tensor([r for d in docs for r in d.role_ids]),
+        "stance": torch.tensor([s for d in docs for s in d.stance_ids]),
+        "weight": torch.tensor([d.weight for d in docs for _ in range(len(d))]),
+    }
+
+
+def class_weights(docs: list[EncodedArticle], attr: str, n_labels: int) -> torch.Tensor:
+    """Inverse square-root frequency, mean 1: rare classes (rebuttal) count more without exploding."""
+    counts = Counter(x for d in docs for x in getattr(d, attr) if x != IGNORE)
+    freq = torch.tensor([max(counts.get(i, 0), 1) for i in range(n_labels)], dtype=torch.float)
+    weights = freq.rsqrt()
+    return weights * n_labels / weights.sum()
+
+
+def masked_loss(
+    logits: torch.Tensor, labels: torch.Tensor, weight: torch.Tensor, cls_w: torch.Tensor | None
+) -> torch.Tensor:
+    """Cross-entropy over annotated sentences only, scaled by each sentence's source weight."""
+    valid = labels != IGNORE
+    if not valid.any():
+        return logits.sum() * 0.0
+    losses = nn.functional.cross_entropy(logits[valid], labels[valid], weight=cls_w, reduction="none")
+    return (losses * weight[valid]).sum() / weight[valid].sum()
+
+
+def evaluate_encoded(model: ArgStanceModel, docs: list[EncodedArticle], budget: int = 128) -> dict:
+    """Units-mode macro-F1 per task on encoded gold articles."""
+    model.eval()
+    gold: dict[str, list[int]] = {"role": [], "stance": []}
+    pred: dict[str, list[int]] = {"role": [], "stance": []}
+    with torch.inference_mode():
+        for batch_docs in batches(docs, budget, None):
+            batch = collate(batch_docs)
+            role_logits, stance_logits = model(
+                batch["input_ids"], batch["attention_mask"], batch["token_type_ids"], batch["doc_lengths"]
+            )
+            for task, logits in (("role", role_logits), ("stance", stance_logits)):
+                keep = batch[task] != IGNORE
+                gold[task] += batch[task][keep].tolist()
+                pred[task] += logits.argmax(-1)[keep].tolist()
+    labels = {"role": model.config.roles, "stance": model.config.stances}
+    result = {
+        task: task_metrics(
+            [labels[task][i] for i in gold[task]], [labels[task][i] for i in pred[task]], labels[task]
+        )
+        for task in ("role", "stance")
+    }
+    result["score"] = float(np.mean([result[t].get("macro_f1", 0.0) for t in ("role", "stance")]))
+    return result
+
+
+def train(
+    model: ArgStanceModel,
+    train_docs: list[EncodedArticle],
+    dev_docs: list[EncodedArticle],
+    settings: TrainSettings,
+    on_progress: Callable[[dict], None] | None = None,
+    show_progress: bool = True,
+) -> TrainResult:
+    """Fine-tune in place; at the end the model holds the weights of the best dev epoch."""
+    set_seed(settings.seed)
+    rng = random.Random(settings.seed)
+    started = time.perf_counter()
+    cls_role = (
+        class_weights(train_docs, "role_ids", len(model.config.roles)) if settings.class_weights else None
+    )
+    cls_stance = (
+        class_weights(train_docs, "stance_ids", len(model.config.stances)) if settings.class_weights else None
+    )
+    optimizer = _optimizer(model, settings)
+    steps = settings.epochs * len(batches(train_docs, settings.batch_sentences, None))
+    scheduler = _scheduler(optimizer, steps, settings.warmup_ratio)
+    result = TrainResult(best_epoch=0, best_score=-1.0)
+    best_state, stale = None, 0
+    for epoch in range(1, settings.epochs + 1):
+        model.train()
+        epoch_batches = batches(train_docs, settings.batch_sentences, rng)
+        bar = tqdm(
+            epoch_batches, desc=f"epoch {epoch}/{settings.epochs}", unit="batch", disable=not show_progress
+        )
+        total = 0.0
+        for step, batch_docs in enumerate(bar, 1):
+            batch = collate(batch_docs)
+            role_logits, stance_logits = model(
+                batch["input_ids"], batch["attention_mask"], batch["token_type_ids"], batch["doc_lengths"]
+            )
+            loss = masked_loss(role_logits, batch["role"], batch["weight"], cls_role) + masked_loss(
+                stance_logits, batch["stance"], batch["weight"], cls_stance
+            )
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            total += loss.item()
+            bar.set_postfix(loss=f"{total / step:.3f}")
+            if on_progress:
+                on_progress({"epoch": epoch, "step": step, "steps": len(epoch_batches), "loss": total / step})
+        dev = evaluate_encoded(model, dev_docs) if dev_docs else {"score": -total}
+        entry = {
+            "epoch": epoch,
+            "train_loss": total / max(len(epoch_batches), 1),
+            "dev_score": dev["score"],
+            "dev_role_macro_f1": dev.get("role", {}).get("macro_f1"),
+            "dev_stance_macro_f1": dev.get("stance", {}).get("macro_f1"),
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+        result.history.append(entry)
+        log.info("epoch %d: %s", epoch, entry)
+        if dev["score"] > result.best_score:
+            result.best_epoch, result.best_score, stale = epoch, dev["score"], 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            stale += 1
+            if stale >= settings.patience:
+                log.info("early stop: no dev improvement for %d epochs", stale)
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    result.seconds = round(time.perf_counter() - started, 1)
+    return result
+
+
+def _optimizer(model: ArgStanceModel, settings: TrainSettings) -> torch.optim.Optimizer:
+    # The freshly initialised heads and context layer learn faster than the pretrained encoder.
+    encoder = [p for p in model.encoder.parameters() if p.requires_grad]
+    encoder_ids = {id(p) for p in encoder}
+    rest = [p for p in model.parameters() if id(p) not in encoder_ids]
+    return torch.optim.AdamW(
+        [
+            {"params": encoder, "lr": settings.learning_rate},
+            {"params": rest, "lr": settings.head_learning_rate},
+        ],
+        weight_decay=settings.weight_decay,
+    )
+
+
+def _scheduler(
+    optimizer: torch.optim.Optimizer, steps: int, warmup_ratio: float
+) -> torch.optim.lr_scheduler.LambdaLR:
+    warmup = max(1, int(steps * warmup_ratio))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup))))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
