@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from eval.gold import DataError
+from models import artifact
+from models.registry import Registry
+from training.dataset import IGNORE
+from training.formats import load_articles
+from training.train import TrainRequest, run_training, split_articles
+from training.trainer import TrainSettings, masked_loss
+
+SENTENCES = [
+    ("Every state may run its own networks.", "claim", "favor"),
+    ("The 2017 law requires local data storage.", "evidence", "neutral"),
+    ("Critics call this censorship.", "rebuttal", "against"),
+    ("Share | Print", "none", "neutral"),
+]
+
+
+def corpus(path: Path, splits: tuple[str, ...] = ("train", "train", "dev", "test")) -> Path:
+    lines = []
+    for i, split in enumerate(splits):
+        sentences = [{"text": t, "role": r, "stance": s} for t, r, s in SENTENCES]
+        sentences[1]["stance"] = None  # not annotated: masked in training
+        lines.append(json.dumps({"id": f"doc-{i}", "split": split, "sentences": sentences}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_two_training_steps_write_a_loadable_version(tiny_registry: Registry, tmp_path: Path) -> None:
+    request = TrainRequest(
+        data=[corpus(tmp_path / "c.jsonl")],
+        registry=tiny_registry.root,
+        start_from="tiny-1",
+        version="v-test",
+        settings=TrainSettings(epochs=1, batch_sentences=4),
+    )
+    result = run_training(request, show_progress=False)
+    assert result["training"]["history"][0]["epoch"] == 1
+    loaded = artifact.load(tiny_registry.path("v-test"))
+    assert loaded.version == "v-test"
+    files = {p.name for p in tiny_registry.path("v-test").iterdir()}
+    assert {"training.json", "metrics.json", "README.md", "model.safetensors"} <= files
+    training = json.loads((tiny_registry.path("v-test") / "training.json").read_text())
+    assert len(training["data"][0]["sha256"]) == 64
+    assert "units" in result["metrics"]["test"]
+    assert tiny_registry.active() == "tiny-1"  # not activated unless asked
+
+
+def test_bad_training_file_fails_before_training(tiny_registry: Registry, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": "x", "sentences": [{"text": "Hi.", "role": "thesis"}]}) + "\n")
+    request = TrainRequest(data=[bad], registry=tiny_registry.root, start_from="tiny-1", version="never")
+    with pytest.raises(
+        DataError, match=r"bad\.jsonl:1: sentences\[0\]: field 'role' has unknown value 'thesis'"
+    ):
+        run_training(request, show_progress=False)
+    assert "never" not in tiny_registry.versions()
+
+
+def test_null_labels_are_masked_out_of_the_loss() -> None:
+    logits = torch.randn(3, 4, requires_grad=True)
+    labels = torch.tensor([2, IGNORE, 0])
+    weight = torch.ones(3)
+    expected = torch.nn.functional.cross_entropy(logits[[0, 2]], labels[[0, 2]])
+    assert torch.allclose(masked_loss(logits, labels, weight, None), expected)
+    masked_loss(logits, torch.full((3,), IGNORE), weight, None).backward()
+    assert torch.count_nonzero(logits.grad) == 0
+
+
+def test_articles_without_split_are_assigned_stably(tmp_path: Path) -> None:
+    articles = load_articles(corpus(tmp_path / "c.jsonl", splits=("x",) * 4))
+    first, second = split_articles(articles), split_articles(articles)
+    assert [a.id for a in first.train] == [a.id for a in second.train]
+    assert len(first.train) + len(first.dev) + len(first.test) == 4
