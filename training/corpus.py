@@ -134,7 +134,7 @@ def composition(articles: list[GoldArticle]) -> str:
                     ),
                 )
             )
-    for key in ("target", "perspective", "genre", "noise"):
+    for key in ("target", "perspective_group", "genre", "article_stance", "noise"):
         values = Counter(_meta(a, key) for a in articles)
         lines += ["", f"| {key} | " + " | ".join(SPLITS) + " | all |", "|---" * (len(SPLITS) + 2) + "|"]
         for value, _ in values.most_common():
