@@ -41,6 +41,7 @@ class LoadedModel:
     manifest: dict[str, Any]
     path: Path
     metrics: dict[str, Any] = field(default_factory=dict)
+    precision: str = "fp32"  # the inference path in use, see models.precision
 
     @property
     def name(self) -> str:

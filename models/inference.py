@@ -27,7 +27,10 @@ def predict(
     if not pairs:
         return [Probabilities(np.zeros((0, 4)), np.zeros((0, 3))) for _ in docs]
     model = loaded.model
-    with torch.inference_mode():
+    with (
+        torch.inference_mode(),
+        torch.autocast("cpu", dtype=torch.bfloat16, enabled=loaded.precision == "bf16"),
+    ):
         vectors = encode_pairs(loaded, pairs, batch_size)
         role_logits, stance_logits = model.classify(vectors, lengths)
         role = torch.softmax(role_logits.float(), dim=-1).numpy()

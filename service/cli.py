@@ -53,8 +53,12 @@ def load_annotator(settings: Settings, version: str | None) -> Annotator:
         import torch
 
         torch.set_num_threads(settings.threads)
+    from models.precision import apply_precision
+
     path = Registry(settings.registry).resolve(version or settings.version)
-    return Annotator.from_path(path, batch_size=settings.batch_size)
+    annotator = Annotator.from_path(path, batch_size=settings.batch_size)
+    apply_precision(annotator.loaded, settings.precision)
+    return annotator
 
 
 def cmd_annotate(args: argparse.Namespace) -> int:
@@ -140,6 +144,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from eval.bench import dump, run_bench, server_env, to_table
+    from eval.gold import read_jsonl
+    from training.corpus import CORPUS_PATH
+
+    corpus = read_jsonl(CORPUS_PATH)
+    annotator = load_annotator(args.settings, args.model)
+    test = [a for a in corpus if a.split == "test"]
+    train = [a for a in corpus if a.split == "train"]
+    env = server_env(args.settings.precision)
+    report = run_bench(annotator, test, train, [Path(p) for p in args.file], not args.no_http, env)
+    print(to_table(report), file=sys.stderr)
+    print(dump(report))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="argstance", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -191,6 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="training data for the baselines (default: shipped corpus, train split)",
     )
     ev.set_defaults(func=cmd_evaluate)
+
+    be = sub.add_parser(
+        "bench", help="measure latency, throughput, HTTP latency, memory and load time (JSON)"
+    )
+    be.add_argument("--file", nargs="*", default=[], help="more articles to time (e.g. a real op-ed)")
+    be.add_argument("--model", help="registry version (default: the active model)")
+    be.add_argument("--no-http", action="store_true", help="skip the server figures")
+    be.set_defaults(func=cmd_bench)
     return parser
 
 
