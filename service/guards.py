@@ -1,0 +1,124 @@
+"""Checks that run before a route's own code: body size, media type, API key."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from fastapi.params import Form
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from models.settings import Settings
+from service.errors import ApiError, error_response
+
+JSON = "application/json"
+MULTIPART = "multipart/form-data"
+# Reads the Authorization header and documents the scheme in OpenAPI; the key check is ours.
+BEARER = HTTPBearer(auto_error=False, description="the server's ARGSTANCE_API_KEY")
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive`` once a streamed body passes the limit; FastAPI re-raises HTTPExceptions
+    met while reading a body, so it reaches the error handler as a 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than the limit of {limit} bytes")
+
+
+class BodyLimitMiddleware:
+    """Refuse bodies over ``max_bytes``: at once from Content-Length, else while they stream in.
+
+    FastAPI's own ``max_body_size`` answers some of these paths in plain text; this one keeps
+    the service's JSON error shape everywhere.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge(self.max_bytes)
+            return message
+
+        await self.app(scope, limited, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = f"the request body is larger than the limit of {self.max_bytes} bytes"
+        await error_response(413, "payload_too_large", message)(scope, receive, send)
+
+
+class CheckedRoute(APIRoute):
+    """An APIRoute that answers 415 when a body arrives in a media type the route does not read.
+
+    The check runs before FastAPI parses the body, so a text/plain body is never read as JSON.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if self.body_field is None:
+            return handler
+        expected = MULTIPART if isinstance(self.body_field.field_info, Form) else JSON
+
+        async def checked(request: Request) -> Response:
+            check_media_type(request, expected)
+            return await handler(request)
+
+        return checked
+
+
+def check_media_type(request: Request, expected: str) -> None:
+    """Raise 415 when a non-empty body is not of the ``expected`` media type."""
+    has_body = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
+    if not has_body:
+        return  # an absent body is a validation error ("field required"), not a media type one
+    got = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if got == expected or (expected == JSON and got.startswith("application/") and got.endswith("+json")):
+        return
+    raise ApiError(
+        415,
+        "unsupported_media_type",
+        f"expected a body of type {expected}, got {got or 'no Content-Type'}",
+    )
+
+
+def auth_dependencies(settings: Settings) -> list[Any]:
+    """Dependencies for mutating routes: a Bearer token check when an API key is set, else none."""
+    if settings.api_key is None:
+        return []
+    key = settings.api_key.get_secret_value().encode()
+
+    async def require_api_key(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+    ) -> None:
+        given = credentials.credentials.encode() if credentials else b""
+        # Constant-time comparison: the time taken says nothing about how much of the key matched.
+        if not hmac.compare_digest(given, key):
+            raise ApiError(
+                401,
+                "unauthorized",
+                "this endpoint needs the API key: send 'Authorization: Bearer <ARGSTANCE_API_KEY>'",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+    return [Depends(require_api_key)]

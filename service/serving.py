@@ -1,0 +1,94 @@
+"""The annotator that answers requests, run off the event loop, and swapped without downtime."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from models.pipeline import Annotator
+from models.precision import apply_precision
+from models.registry import Registry
+from models.settings import Settings
+
+T = TypeVar("T")
+
+# models.text shares one pysbd.Segmenter per process, and pysbd keeps per-call state on the
+# instance (Segmenter.original_text), so two threads segmenting at once get each other's
+# sentences. Until models/text.py keeps one segmenter per thread, every service call that
+# segments text holds this lock; the event loop stays free either way.
+PIPELINE_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Serving:
+    """A registry version and its loaded annotator, replaced together."""
+
+    version: str
+    annotator: Annotator
+
+
+class ModelSlot:
+    """Holds the serving annotator. A swap replaces the reference; calls already running keep theirs."""
+
+    def __init__(self, registry: Registry, settings: Settings) -> None:
+        self.registry = registry
+        self.settings = settings
+        self.serving: Serving | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._swapping = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Start the inference threads and load the configured (else the active) version."""
+        if self.settings.threads:
+            import torch
+
+            torch.set_num_threads(self.settings.threads)
+        self._executor = ThreadPoolExecutor(self.settings.worker_threads, thread_name_prefix="annotate")
+        version = self.settings.version or self.registry.active()
+        self.serving = Serving(version, await self.load(version))
+
+    def stop(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+
+    @property
+    def current(self) -> Serving:
+        if self.serving is None:
+            raise RuntimeError("the model is not loaded yet")
+        return self.serving
+
+    async def load(self, version: str) -> Annotator:
+        """Load a registry version in a helper thread (RegistryError when it does not exist)."""
+        path = self.registry.path(version)
+        return await asyncio.to_thread(self._load, path)
+
+    def _load(self, path: Path) -> Annotator:
+        annotator = Annotator.from_path(path, batch_size=self.settings.batch_size)
+        apply_precision(annotator.loaded, self.settings.precision)
+        return annotator
+
+    async def activate(self, version: str) -> str:
+        """Load ``version`` completely, persist it as active, then swap; returns the previous version."""
+        async with self._swapping:  # two activations at once would race the ACTIVE file and the reference
+            annotator = await self.load(version)
+            self.registry.activate(version)
+            previous = self.current.version
+            # One reference assignment: requests that already took the old annotator finish on it.
+            self.serving = Serving(version, annotator)
+            return previous
+
+    async def run(self, work: Callable[[Annotator], T], annotator: Annotator | None = None) -> T:
+        """Run ``work(annotator)`` on an inference thread (default: the serving annotator)."""
+        chosen = annotator or self.current.annotator  # taken once: a swap mid-request changes nothing
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, _locked, work, chosen)
+
+
+def _locked(work: Callable[[Annotator], T], annotator: Annotator) -> T:
+    with PIPELINE_LOCK:
+        return work(annotator)
