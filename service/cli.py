@@ -160,6 +160,23 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the HTTP service and web page with uvicorn until interrupted."""
+    import uvicorn
+
+    from service.app import create_app
+
+    settings = args.settings
+    host, port = args.host or settings.host, args.port or settings.port
+    log = logging.getLogger("service.serve")
+    if settings.api_key is None:
+        log.info("no ARGSTANCE_API_KEY set: binding %s; train and activate need no key", host)
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            log.warning("%s is reachable from other machines: anyone there can retrain or swap models", host)
+    uvicorn.run(create_app(settings), host=host, port=port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="argstance", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -219,6 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     be.add_argument("--model", help="registry version (default: the active model)")
     be.add_argument("--no-http", action="store_true", help="skip the server figures")
     be.set_defaults(func=cmd_bench)
+
+    srv = sub.add_parser("serve", help="run the HTTP API and the web page (uvicorn)")
+    srv.add_argument("--host", help="address to bind (default: ARGSTANCE_HOST, else 127.0.0.1)")
+    srv.add_argument("--port", type=int, help="port (default: ARGSTANCE_PORT, else 8000)")
+    srv.set_defaults(func=cmd_serve)
     return parser
 
 
