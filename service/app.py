@@ -6,6 +6,7 @@ cannot load stops start-up with its error instead of serving 500s.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -49,20 +50,21 @@ class Services:
 
 def create_app(settings: Settings) -> FastAPI:
     """Build the service for ``settings``; the model loads when the app starts."""
-    registry = Registry(settings.registry)
-    services = Services(settings, registry, ModelSlot(registry, settings), JobRunner(settings), Metrics())
+    registry, metrics = Registry(settings.registry), Metrics()
+    slot = ModelSlot(registry, settings, on_swap=lambda s: metrics.set_model(s.annotator.model_info))
+    services = Services(settings, registry, slot, JobRunner(settings), metrics)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await services.slot.start()
-        serving = services.slot.current
-        loaded = serving.annotator.loaded
-        services.metrics.set_model(loaded.name, loaded.version)
-        log.info("serving model %s version %s from %s", loaded.name, serving.version, loaded.path)
+        await slot.start()
+        loaded = slot.current.annotator.loaded
+        log.info("serving model %s version %s from %s", loaded.name, slot.current.version, loaded.path)
+        follower = asyncio.create_task(slot.follow_registry())
         try:
             yield
         finally:
-            services.slot.stop()
+            follower.cancel()
+            slot.stop()
 
     app = FastAPI(title="argstance", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.services = services

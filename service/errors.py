@@ -61,12 +61,9 @@ async def handle_api_error(_: Request, exc: ApiError) -> JSONResponse:
 async def handle_http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     """Starlette's own errors: unknown path (404), wrong method (405), body too large (413)."""
     phrase = HTTPStatus(exc.status_code).phrase
-    type_ = phrase.lower().replace(" ", "_").replace("-", "_")
-    message = (
-        exc.detail
-        if isinstance(exc.detail, str) and exc.detail != phrase
-        else _HTTP_MESSAGES.get(exc.status_code, phrase)
-    )
+    type_, message = HTTP_ERRORS.get(exc.status_code, (phrase.lower().replace(" ", "_"), phrase))
+    if isinstance(exc.detail, str) and exc.detail != phrase:
+        message = exc.detail
     return error_response(exc.status_code, type_, message, headers=getattr(exc, "headers", None))
 
 
@@ -96,10 +93,11 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, handle_unexpected)
 
 
-_HTTP_MESSAGES = {
-    404: "no such resource; see /docs for the API",
-    405: "method not allowed on this path; see /docs for the API",
-    413: "the request body is too large",
+# Error type and message for the statuses Starlette raises itself.
+HTTP_ERRORS = {
+    404: ("not_found", "no such resource; see /docs for the API"),
+    405: ("method_not_allowed", "method not allowed on this path; see /docs for the API"),
+    413: ("payload_too_large", "the request body is too large"),
 }
 
 

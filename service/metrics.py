@@ -51,10 +51,10 @@ class Metrics:
             registry=self.registry,
         )
 
-    def set_model(self, name: str, version: str) -> None:
-        """Point the model gauge at the model now serving."""
+    def set_model(self, model: dict[str, str]) -> None:
+        """Point the model gauge at the model now serving (``Annotator.model_info``)."""
         self.model.clear()
-        self.model.labels(name, version).set(1)
+        self.model.labels(model["name"], model["version"]).set(1)
 
     def count_annotated(self, sentences_per_document: list[int]) -> None:
         self.documents.inc(len(sentences_per_document))

@@ -82,7 +82,7 @@ def check_versions(services: Services, start_from: str, version: str | None) -> 
             raise ApiError(404, "unknown_version", str(err)) from err
     if version is None:
         return
-    if not VERSION_RE.match(version) or version == SHIPPED_VERSION:
+    if not VERSION_RE.fullmatch(version) or version == SHIPPED_VERSION:
         raise ApiError(
             422,
             "invalid_version_name",

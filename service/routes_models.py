@@ -47,8 +47,6 @@ def models_router(services: Services) -> APIRouter:
             raise ApiError(404, "unknown_version", str(err)) from err
         except ArtifactError as err:
             raise ApiError(409, "unloadable_version", str(err)) from err
-        loaded = services.slot.current.annotator.loaded
-        services.metrics.set_model(loaded.name, loaded.version)
         return {"active": version, "previous": previous}
 
     return router

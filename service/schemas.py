@@ -255,6 +255,7 @@ class JobStatus(BaseModel):
     activated: bool | None = None
     metrics: dict[str, Any] | None = None
     error: str | None = None
+    pid: int | None = Field(None, description="the training process, once it runs")
     log_tail: list[str] = Field(default_factory=list)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,9 @@ from models.registry import Registry
 from models.settings import Settings
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+# How often the server checks whether the registry's ACTIVE pointer moved (a job or the CLI activated).
+FOLLOW_INTERVAL_S = 2.0
 
 # models.text shares one pysbd.Segmenter per process, and pysbd keeps per-call state on the
 # instance (Segmenter.original_text), so two threads segmenting at once get each other's
@@ -35,9 +39,12 @@ class Serving:
 class ModelSlot:
     """Holds the serving annotator. A swap replaces the reference; calls already running keep theirs."""
 
-    def __init__(self, registry: Registry, settings: Settings) -> None:
+    def __init__(
+        self, registry: Registry, settings: Settings, on_swap: Callable[[Serving], None] | None = None
+    ) -> None:
         self.registry = registry
         self.settings = settings
+        self.on_swap = on_swap
         self.serving: Serving | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._swapping = asyncio.Lock()
@@ -50,7 +57,7 @@ class ModelSlot:
             torch.set_num_threads(self.settings.threads)
         self._executor = ThreadPoolExecutor(self.settings.worker_threads, thread_name_prefix="annotate")
         version = self.settings.version or self.registry.active()
-        self.serving = Serving(version, await self.load(version))
+        self._swap_to(Serving(version, await self.load(version)))
 
     def stop(self) -> None:
         if self._executor is not None:
@@ -78,9 +85,27 @@ class ModelSlot:
             annotator = await self.load(version)
             self.registry.activate(version)
             previous = self.current.version
-            # One reference assignment: requests that already took the old annotator finish on it.
-            self.serving = Serving(version, annotator)
+            self._swap_to(Serving(version, annotator))
             return previous
+
+    async def follow_registry(self) -> None:
+        """Serve whatever the registry's ACTIVE pointer names, e.g. after a training job activated a
+        version. Not when settings pin a version. Runs until cancelled."""
+        while self.settings.version is None:
+            await asyncio.sleep(FOLLOW_INTERVAL_S)
+            active = await asyncio.to_thread(self.registry.active)
+            if self.serving is not None and active != self.serving.version:
+                try:
+                    await self.activate(active)
+                    log.info("now serving %s, the registry's active version", active)
+                except Exception:
+                    log.exception("could not switch to the registry's active version %s", active)
+
+    def _swap_to(self, serving: Serving) -> None:
+        # One reference assignment: requests that already took the old annotator finish on it.
+        self.serving = serving
+        if self.on_swap is not None:
+            self.on_swap(serving)
 
     async def run(self, work: Callable[[Annotator], T], annotator: Annotator | None = None) -> T:
         """Run ``work(annotator)`` on an inference thread (default: the serving annotator)."""
