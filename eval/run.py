@@ -7,7 +7,7 @@ from typing import Any
 
 from eval.baselines import majority, tfidf_logreg
 from eval.evaluate import baseline_predictor, evaluate_predictor, model_predictor
-from eval.gold import GoldArticle, read_jsonl
+from eval.gold import DataError, GoldArticle, read_jsonl
 from eval.report import write_report
 from models.pipeline import Annotator
 
@@ -18,13 +18,20 @@ def run_evaluation(
     baseline_train: list[GoldArticle] | None = None,
     report_dir: Path | None = None,
     show_progress: bool = True,
+    split: str | None = None,
 ) -> dict[str, Any]:
-    """Evaluate on every article of ``data``; baselines are trained on ``baseline_train`` when given."""
-    articles = [a for path in data for a in read_jsonl(path)]
+    """Evaluate on the articles of ``data`` (only those of ``split`` when given); baselines are
+    trained on ``baseline_train`` when given."""
+    articles = [a for path in data for a in read_jsonl(path) if split is None or a.split == split]
+    if not articles:
+        raise DataError(
+            f"no articles{f' with split {split!r}' if split else ''} in {', '.join(map(str, data))}"
+        )
     report: dict[str, Any] = {
         "model_name": annotator.loaded.name,
         "model_version": annotator.loaded.version,
         "data": [str(p) for p in data],
+        "split": split,
         "n_articles": len(articles),
         "n_sentences": sum(len(a.sentences) for a in articles),
         "model": evaluate_predictor(model_predictor(annotator), articles, show_progress=show_progress),

@@ -137,7 +137,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     baseline_files = [Path(p) for p in args.baseline_train] if args.baseline_train else [CORPUS_PATH]
     baseline_train = [a for p in baseline_files for a in load_articles(p) if a.split in (None, "train")]
     annotator = load_annotator(args.settings, args.model)
-    report = run_evaluation(annotator, [Path(p) for p in args.data], baseline_train, args.report)
+    report = run_evaluation(
+        annotator, [Path(p) for p in args.data], baseline_train, args.report, split=args.split
+    )
     from eval.report import to_markdown
 
     print(to_markdown(report) if args.report is None else f"report written to {args.report}/report.md")
@@ -221,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="score a model and baselines on gold JSON Lines files")
     ev.add_argument("--data", nargs="+", required=True, help="gold JSON Lines files")
     ev.add_argument("--model", help="registry version (default: the active model)")
+    ev.add_argument("--split", help="only articles whose 'split' field has this value (e.g. test)")
     ev.add_argument("--report", type=Path, help="directory for report.json, report.md and plots")
     ev.add_argument(
         "--baseline-train",
