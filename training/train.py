@@ -74,6 +74,9 @@ def run_training(
     request: TrainRequest, on_progress: Callable[[dict], None] | None = None, show_progress: bool = True
 ) -> dict[str, Any]:
     """Train a new registry version; returns its version, path and metrics. Validates all data first."""
+    # Hash the files as they are read: they may change on disk while a long run trains.
+    data_records = [file_record(p) for p in request.data]
+    extra_records = [file_record(p) for p in request.extra_data]
     articles = [a for path in request.data for a in load_articles(path)]
     extra = [a for path in request.extra_data for a in load_articles(path)]
     splits = split_articles(articles)
@@ -96,8 +99,8 @@ def run_training(
         "start_from": request.start_from,
         "settings": request.settings.to_dict(),
         "extra_weight": request.extra_weight,
-        "data": [file_record(p) for p in request.data],
-        "extra_data": [file_record(p) for p in request.extra_data],
+        "data": data_records,
+        "extra_data": extra_records,
         "articles": {
             "train": len(splits.train),
             "dev": len(splits.dev),
