@@ -82,7 +82,14 @@ class CheckedRoute(APIRoute):
 
         async def checked(request: Request) -> Response:
             check_media_type(request, expected)
-            return await handler(request)
+            try:
+                return await handler(request)
+            except HTTPException as exc:
+                # FastAPI answers a body it cannot parse (bytes that are not UTF-8, broken multipart)
+                # with a bare 400; for the client that is a malformed body, like malformed JSON.
+                if exc.status_code != 400:
+                    raise
+                raise ApiError(422, "malformed_body", f"the request body is not valid {expected}") from exc
 
         return checked
 

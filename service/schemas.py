@@ -85,7 +85,7 @@ def request_models(settings: Settings) -> RequestModels:
         str,
         Field(
             description=f"the article, plain text or HTML (at most {settings.max_text_chars} characters)",
-            json_schema_extra={"minLength": 1, "maxLength": settings.max_text_chars},
+            json_schema_extra={"minLength": 1, "maxLength": settings.max_text_chars, "pattern": r"\S"},
         ),
         AfterValidator(text_check(settings.max_text_chars)),
     ]
@@ -95,6 +95,7 @@ def request_models(settings: Settings) -> RequestModels:
             min_length=1,
             max_length=settings.max_target_chars,
             description=f"what stance is taken toward (default: {DEFAULT_TARGET!r})",
+            json_schema_extra={"pattern": r"\S"},  # documents the not-blank check below
         ),
         AfterValidator(not_blank_target),
     ]

@@ -90,6 +90,13 @@ def test_lone_surrogate_is_422_not_500(client: TestClient) -> None:
     assert_error(response, 422, "validation_error")
 
 
+def test_body_that_is_not_utf8_is_422(client: TestClient) -> None:
+    response = client.post(
+        "/v1/annotate", content=b'{"text": "\xff\xfe"}', headers={"content-type": "application/json"}
+    )
+    assert_error(response, 422)
+
+
 def test_malformed_json_is_422(client: TestClient) -> None:
     response = client.post(
         "/v1/annotate", content=b'{"text": "unterminated', headers={"content-type": "application/json"}

@@ -180,6 +180,15 @@ def test_bad_options_are_refused_before_a_job_starts(client: TestClient, data: d
     assert_error(client.post("/v1/train", files=files, data=data), status)
 
 
+def test_broken_multipart_is_422(client: TestClient) -> None:
+    headers = {"content-type": "multipart/form-data; boundary=xyz"}
+    assert_error(
+        client.post("/v1/train", content=b"--xyz\r\ngarbage--xyz--\r\n", headers=headers),
+        422,
+        "malformed_body",
+    )
+
+
 def test_train_needs_files_and_multipart(client: TestClient) -> None:
     unnamed = {"other": ("d.csv", b"doc_id,sentence,role,stance\n", "text/csv")}
     assert_error(client.post("/v1/train", files=unnamed, data={"epochs": "1"}), 422, "validation_error")
