@@ -25,9 +25,8 @@ def test_summary_reports_percentiles_rate_and_errors() -> None:
     tally.record(None, "HTTP 500")
     report = summarize(tally, seconds=10)
     assert report["requests"] == 101 and report["errors"] == 1 and report["error_kinds"] == {"HTTP 500": 1}
-    assert report["latency_ms"]["p50"] == pytest.approx(50.5) and report["latency_ms"][
-        "p95"
-    ] == pytest.approx(95.05)
+    assert report["latency_ms"]["p50"] == pytest.approx(50.5, abs=0.1)
+    assert report["latency_ms"]["p95"] == pytest.approx(95.05, abs=0.1)
     assert report["requests_per_s"] == 10.0
 
 
