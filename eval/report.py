@@ -70,6 +70,12 @@ def to_markdown(report: dict[str, Any]) -> str:
                     f"| {system} | {mode} | {r.get('macro_f1', 0):.3f} | {s.get('macro_f1', 0):.3f} | "
                     f"{s.get('f_avg', 0):.3f} | {r.get('accuracy', 0):.3f} | {s.get('accuracy', 0):.3f} |"
                 )
+    if "segmentation" in report:
+        seg = report["segmentation"]
+        lines += [
+            "",
+            f"Segmentation unit F1 {seg['f1']:.4f} (P {seg['precision']:.4f}, R {seg['recall']:.4f}; {seg['gold_units']} gold units).",
+        ]
     model = report["model"]
     for mode in ("units", "end_to_end"):
         if mode not in model:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.baselines import majority, tfidf_logreg
-from eval.evaluate import baseline_predictor, evaluate_predictor, model_predictor
+from eval.evaluate import baseline_predictor, evaluate_predictor, model_predictor, segmentation_f1
 from eval.gold import DataError, GoldArticle, read_jsonl
 from eval.report import write_report
 from models.pipeline import Annotator
@@ -36,6 +36,8 @@ def run_evaluation(
         "n_sentences": sum(len(a.sentences) for a in articles),
         "model": evaluate_predictor(model_predictor(annotator), articles, show_progress=show_progress),
     }
+    if any(a.text for a in articles):
+        report["segmentation"] = segmentation_f1(articles)
     if baseline_train:
         report["baselines"] = {
             b.name: evaluate_predictor(
