@@ -24,7 +24,9 @@ def task_metrics(
     )
     result: dict[str, Any] = {
         "n": len(gold),
-        "macro_f1": float(f1_score(gold, predicted, labels=labels, average="macro", zero_division=0)),
+        # Macro over labels seen in gold or predictions (scikit-learn's default), so a test set
+        # that lacks a class (e.g. claims only) is not scored as if that class had F1 = 0.
+        "macro_f1": float(f1_score(gold, predicted, average="macro", zero_division=0)),
         "accuracy": float(accuracy_score(gold, predicted)),
         "per_class": {
             label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
