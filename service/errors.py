@@ -19,6 +19,12 @@ log = logging.getLogger(__name__)
 
 # Pydantic error types our schemas raise for size limits: these are 413, not 422.
 TOO_LARGE_ERRORS = frozenset({"text_too_large", "batch_too_large"})
+# Error type and message for the statuses Starlette raises itself.
+HTTP_ERRORS = {
+    404: ("not_found", "no such resource; see /docs for the API"),
+    405: ("method_not_allowed", "method not allowed on this path; see /docs for the API"),
+    413: ("payload_too_large", "the request body is too large"),
+}
 
 
 class ApiError(Exception):
@@ -91,14 +97,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(Exception, handle_unexpected)
-
-
-# Error type and message for the statuses Starlette raises itself.
-HTTP_ERRORS = {
-    404: ("not_found", "no such resource; see /docs for the API"),
-    405: ("method_not_allowed", "method not allowed on this path; see /docs for the API"),
-    413: ("payload_too_large", "the request body is too large"),
-}
 
 
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:

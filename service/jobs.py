@@ -128,8 +128,8 @@ class JobRunner:
             return None
         for directory in self.root.iterdir():
             job = JobFiles(directory)
-            live = JOB_ID_RE.match(job.id) and job.status_file.is_file()
-            if live and self._settle(job).get("state") not in FINAL_STATES:
+            is_job = JOB_ID_RE.match(job.id) and job.status_file.is_file()
+            if is_job and self._settle(job).get("state") not in FINAL_STATES:
                 return job.id
         return None
 
