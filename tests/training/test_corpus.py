@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from training.corpus import CORPUS_PATH, check_corpus, composition
+
+
+def test_shipped_corpus_passes_the_validator() -> None:
+    result = check_corpus(CORPUS_PATH)
+    assert result.errors == []
+    assert len(result.articles) >= 120
+    assert sum(len(a.sentences) for a in result.articles) >= 3500
+    assert {a.split for a in result.articles} == {"train", "dev", "test"}
+    assert "| articles |" in composition(result.articles)
+
+
+def test_validator_names_line_field_and_value(tmp_path: Path) -> None:
+    raw = "Nations decide. Critics object."
+    good = {
+        "id": "a",
+        "split": "train",
+        "text": raw,
+        "sentences": [
+            {"text": "Nations decide.", "start": 0, "end": 15, "role": "claim", "stance": "favor"},
+            {"text": "Critics object.", "start": 16, "end": 31, "role": "rebuttal", "stance": "against"},
+        ],
+    }
+    uncovered = {**good, "id": "b", "split": "test", "sentences": good["sentences"][:1]}
+    leaked = {**good, "id": "c", "split": "dev"}
+    path = tmp_path / "c.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in (good, uncovered, leaked)) + "\n")
+    errors = "\n".join(check_corpus(path).errors)
+    assert "c.jsonl:2 (b): field 'text' has characters in no unit" in errors
+    assert "split leakage" in errors
