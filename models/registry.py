@@ -41,7 +41,7 @@ class Registry:
         found = []
         if self.root.is_dir():
             complete = (
-                p for p in self.root.iterdir() if p.is_dir() and VERSION_RE.match(p.name) and _complete(p)
+                p for p in self.root.iterdir() if p.is_dir() and VERSION_RE.fullmatch(p.name) and _complete(p)
             )
             found = [p.name for p in sorted(complete, key=lambda p: (p.stat().st_mtime, p.name))]
         return found + [SHIPPED_VERSION] if _complete(SHIPPED_MODEL) else found
@@ -50,7 +50,7 @@ class Registry:
         """The directory of a version; unknown or malformed names are a RegistryError."""
         if version == SHIPPED_VERSION:
             return SHIPPED_MODEL
-        if not VERSION_RE.match(version or ""):
+        if not VERSION_RE.fullmatch(version or ""):
             raise RegistryError(f"invalid model version {version!r}: use letters, digits, '.', '_' and '-'")
         path = self.root / version
         if not _complete(path):
@@ -64,7 +64,9 @@ class Registry:
         pointer = self.root / ACTIVE_FILE
         if pointer.is_file():
             version = pointer.read_text(encoding="utf-8").strip()
-            if version == SHIPPED_VERSION or (VERSION_RE.match(version) and _complete(self.root / version)):
+            if version == SHIPPED_VERSION or (
+                VERSION_RE.fullmatch(version) and _complete(self.root / version)
+            ):
                 return version
         return SHIPPED_VERSION
 
@@ -95,7 +97,7 @@ class Registry:
     @contextmanager
     def writing(self, version: str) -> Iterator[Path]:
         """Yield a path to write a model into; it appears as ``version`` only if the block succeeds."""
-        if not VERSION_RE.match(version) or version == SHIPPED_VERSION:
+        if not VERSION_RE.fullmatch(version) or version == SHIPPED_VERSION:
             raise RegistryError(f"invalid model version {version!r}")
         final = self.root / version
         if final.exists():

@@ -8,8 +8,8 @@ extracted text for HTML (which the caller returns to the user).
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
 
 import pysbd
 
@@ -44,9 +44,14 @@ class PreparedText:
     from_html: bool
 
 
-@lru_cache(maxsize=1)
+_local = threading.local()
+
+
 def _segmenter() -> pysbd.Segmenter:
-    return pysbd.Segmenter(language="en", clean=False)
+    # pysbd keeps the text being split on the instance, so each thread needs its own.
+    if not hasattr(_local, "segmenter"):
+        _local.segmenter = pysbd.Segmenter(language="en", clean=False)
+    return _local.segmenter
 
 
 def decode(data: bytes, name: str = "<input>") -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,12 +19,6 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 # How often the server checks whether the registry's ACTIVE pointer moved (a job or the CLI activated).
 FOLLOW_INTERVAL_S = 2.0
-
-# models.text shares one pysbd.Segmenter per process, and pysbd keeps per-call state on the
-# instance (Segmenter.original_text), so two threads segmenting at once get each other's
-# sentences. Until models/text.py keeps one segmenter per thread, every service call that
-# segments text holds this lock; the event loop stays free either way.
-PIPELINE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -111,9 +104,4 @@ class ModelSlot:
         """Run ``work(annotator)`` on an inference thread (default: the serving annotator)."""
         chosen = annotator or self.current.annotator  # taken once: a swap mid-request changes nothing
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, _locked, work, chosen)
-
-
-def _locked(work: Callable[[Annotator], T], annotator: Annotator) -> T:
-    with PIPELINE_LOCK:
-        return work(annotator)
+        return await loop.run_in_executor(self._executor, work, chosen)
