@@ -77,9 +77,10 @@ def matmul_peak_gflops(size: int = 1024, runs: int = 10) -> float:
 
 def flops_per_sentence(annotator: Annotator, tokens: float) -> float:
     """Forward FLOPs of one (target, sentence) pair: 2 x non-embedding weights x tokens + attention."""
-    encoder = annotator.loaded.model.encoder
-    config = encoder.config
-    weights = sum(p.numel() for n, p in encoder.named_parameters() if "embeddings" not in n and p.dim() == 2)
+    config = annotator.loaded.model.encoder.config
+    # From the architecture, not the parameters: quantised layers hide their weights from named_parameters().
+    hidden, layers = config.hidden_size, config.num_hidden_layers
+    weights = layers * (4 * hidden * hidden + 2 * hidden * config.intermediate_size)
     attention = 4 * config.num_hidden_layers * tokens * tokens * config.hidden_size
     return 2 * weights * tokens + attention
 
