@@ -24,9 +24,12 @@ def predict(
     """Role and stance probabilities for every sentence of every article."""
     lengths = [len(doc) for doc in docs]
     pairs = [(target, sentence) for doc, target in zip(docs, targets, strict=True) for sentence in doc]
-    if not pairs:
-        return [Probabilities(np.zeros((0, 4)), np.zeros((0, 3))) for _ in docs]
     model = loaded.model
+    if not pairs:
+        empty = Probabilities(
+            np.zeros((0, len(model.config.roles))), np.zeros((0, len(model.config.stances)))
+        )
+        return [empty for _ in docs]
     with (
         torch.inference_mode(),
         torch.autocast("cpu", dtype=torch.bfloat16, enabled=loaded.precision == "bf16"),

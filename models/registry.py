@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 from models.artifact import REQUIRED_FILES
@@ -85,8 +85,6 @@ class Registry:
 
     def new_version_name(self, prefix: str = "v") -> str:
         """A fresh, sortable version name."""
-        from datetime import datetime
-
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         name, n = f"{prefix}{stamp}", 1
         while (self.root / name).exists():

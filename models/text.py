@@ -106,14 +106,29 @@ def segment(text: str, max_unit_chars: int = DEFAULT_MAX_UNIT_CHARS) -> list[Sen
     return [Sentence(i, s, e, text[s:e], chunked) for i, (s, e, chunked) in enumerate(spans)]
 
 
+def bullet_spans(text: str) -> list[tuple[int, int]]:
+    """The list-bullet markers the segmenter leaves out of every unit (at most one per line)."""
+    spans = []
+    for line in LINE_RE.finditer(text):
+        start, end = _strip(text, line.start(), line.end())
+        bullet_end = _bullet_end(text, start, end)
+        if bullet_end is not None:
+            spans.append((start, bullet_end))
+    return spans
+
+
+def _bullet_end(text: str, start: int, end: int) -> int | None:
+    """Where a stripped line's bullet marker ends; a line that is only a dash is text, not a bullet."""
+    bullet = BULLET_RE.match(text, start, end)
+    return bullet.end() if bullet and bullet.end() < end else None
+
+
 def _line_spans(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int, bool]]:
     """Units of one line: a bullet is dropped, then the sentence splitter runs inside the line."""
     start, end = _strip(text, start, end)
     if start == end:
         return []
-    bullet = BULLET_RE.match(text, start, end)
-    if bullet and bullet.end() < end:
-        start = bullet.end()
+    start = _bullet_end(text, start, end) or start
     spans = []
     for s, e in _sentence_spans(text, start, end):
         spans.extend(_chunk(text, s, e, max_chars))

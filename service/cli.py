@@ -85,16 +85,15 @@ def annotate_jsonl(annotator: Annotator, path: str, default_target: str | None) 
     for number, line in enumerate(tqdm(lines, desc="annotating", unit="doc", file=sys.stderr), 1):
         if not line.strip():
             continue
+        record: object = None
         try:
             record = json.loads(line)
             doc = DocumentInput(record["text"], record.get("target") or default_target or DEFAULT_TARGET)
             out = {"id": record.get("id"), **annotator.annotate_many([doc])[0].to_dict()}
-        except (json.JSONDecodeError, KeyError, TypeError, TextError) as err:
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError, TextError) as err:
             failures += 1
-            out = {
-                "id": record.get("id") if isinstance(locals().get("record"), dict) else None,
-                "error": f"{path}:{number}: {err}",
-            }
+            doc_id = record.get("id") if isinstance(record, dict) else None
+            out = {"id": doc_id, "error": f"{path}:{number}: {err}"}
         print(json.dumps(out, ensure_ascii=False), flush=True)
     return 1 if failures else 0
 
@@ -131,11 +130,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from eval.run import run_evaluation
-    from training.corpus import CORPUS_PATH
-    from training.formats import load_articles
+    from training.corpus import training_articles
 
-    baseline_files = [Path(p) for p in args.baseline_train] if args.baseline_train else [CORPUS_PATH]
-    baseline_train = [a for p in baseline_files for a in load_articles(p) if a.split in (None, "train")]
+    baseline_train = training_articles(
+        [Path(p) for p in args.baseline_train] if args.baseline_train else None
+    )
     annotator = load_annotator(args.settings, args.model)
     report = run_evaluation(
         annotator, [Path(p) for p in args.data], baseline_train, args.report, split=args.split
@@ -148,15 +147,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from eval.bench import dump, run_bench, server_env, to_table
-    from eval.gold import read_jsonl
     from training.corpus import CORPUS_PATH
+    from training.formats import load_articles
+    from training.train import split_articles
 
-    corpus = read_jsonl(CORPUS_PATH)
+    splits = split_articles(load_articles(CORPUS_PATH))
     annotator = load_annotator(args.settings, args.model)
-    test = [a for a in corpus if a.split == "test"]
-    train = [a for a in corpus if a.split == "train"]
     env = server_env(args.settings.precision)
-    report = run_bench(annotator, test, train, [Path(p) for p in args.file], not args.no_http, env)
+    report = run_bench(
+        annotator, splits.test, splits.train, [Path(p) for p in args.file], not args.no_http, env
+    )
     print(to_table(report), file=sys.stderr)
     print(dump(report))
     return 0

@@ -63,10 +63,9 @@ async def annotator_for(services: Services, version: str | None) -> Annotator:
 
 def baseline_train() -> list[GoldArticle]:
     """The baselines' training data: the shipped corpus's train split, as ``argstance evaluate`` uses."""
-    from training.corpus import CORPUS_PATH
-    from training.formats import load_articles
+    from training.corpus import training_articles
 
-    return [a for a in load_articles(CORPUS_PATH) if a.split in (None, "train")]
+    return training_articles()
 
 
 def evaluation(annotator: Annotator, path: Path, train: list[GoldArticle] | None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eval.gold import DataError, GoldArticle, read_jsonl
-from models.text import BULLET_RE
+from models.text import bullet_spans
 
 CORPUS_DIR = Path(__file__).resolve().parent / "data"
 CORPUS_PATH = CORPUS_DIR / "opeds.jsonl"
@@ -27,6 +27,14 @@ class CheckResult:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     articles: list[GoldArticle] = field(default_factory=list)
+
+
+def training_articles(paths: list[Path] | None = None) -> list[GoldArticle]:
+    """Train-split (and unsplit) articles of labelled files, by default the shipped corpus:
+    what the baselines are fitted on."""
+    from training.formats import load_articles
+
+    return [a for p in paths or [CORPUS_PATH] for a in load_articles(p) if a.split in (None, "train")]
 
 
 def check_corpus(path: Path) -> CheckResult:
@@ -77,7 +85,7 @@ def _coverage_errors(article: GoldArticle, where: str) -> list[str]:
                 errors.append(f"{where}: sentences[{i}] overlaps an earlier unit at character {k}")
                 break
             covered[k] = True
-    bullets = {k for m in BULLET_RE.finditer(article.text) for k in range(m.start(), m.end())}
+    bullets = {k for s, e in bullet_spans(article.text) for k in range(s, e)}
     loose = [
         k for k, ch in enumerate(article.text) if not ch.isspace() and not covered[k] and k not in bullets
     ]
