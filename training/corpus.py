@@ -19,6 +19,8 @@ from models.text import bullet_spans
 
 CORPUS_DIR = Path(__file__).resolve().parent / "data"
 CORPUS_PATH = CORPUS_DIR / "opeds.jsonl"
+# The blind second labelling pass: first, blind and final (adjudicated) labels per unit.
+SECOND_PASS_PATH = CORPUS_DIR / "second-pass.jsonl"
 SPLITS = ("train", "dev", "test")
 
 
@@ -150,6 +152,23 @@ def composition(articles: list[GoldArticle]) -> str:
     return "\n".join(lines)
 
 
+def agreement(path: Path = SECOND_PASS_PATH) -> dict[str, dict[str, float]]:
+    """Cohen's kappa and raw agreement between the first and the blind labels of the second pass."""
+    from sklearn.metrics import cohen_kappa_score
+
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    result = {}
+    for task in ("role", "stance"):
+        first, blind = [r["first"][task] for r in rows], [r["blind"][task] for r in rows]
+        result[task] = {
+            "units": len(rows),
+            "kappa": round(float(cohen_kappa_score(first, blind)), 3),
+            "agreement": round(sum(a == b for a, b in zip(first, blind, strict=True)) / len(rows), 3),
+            "changed_by_adjudication": sum(r["first"][task] != r["final"][task] for r in rows),
+        }
+    return result
+
+
 def _meta(article: GoldArticle, key: str) -> object:
     return article.target if key == "target" else article.meta.get(key)
 
@@ -161,7 +180,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="validate a corpus file and print its composition")
     check.add_argument("path", nargs="?", type=Path, default=CORPUS_PATH)
+    agree = sub.add_parser("agreement", help="inter-annotator agreement of the blind second pass")
+    agree.add_argument("path", nargs="?", type=Path, default=SECOND_PASS_PATH)
     args = parser.parse_args(argv)
+    if args.command == "agreement":
+        print(json.dumps(agreement(args.path), indent=1))
+        return 0
     result = check_corpus(args.path)
     for warning in result.warnings[:20]:
         print(f"warning: {warning}", file=sys.stderr)

@@ -33,3 +33,27 @@ def test_validator_names_line_field_and_value(tmp_path: Path) -> None:
     errors = "\n".join(check_corpus(path).errors)
     assert "c.jsonl:2 (b): field 'text' has characters in no unit" in errors
     assert "split leakage" in errors
+
+
+def test_agreement_of_the_second_pass(tmp_path: Path) -> None:
+    from training.corpus import agreement
+
+    labels = [("claim", "favor"), ("claim", "against"), ("none", "neutral"), ("evidence", "neutral")]
+    blind = [("claim", "favor"), ("rebuttal", "against"), ("none", "neutral"), ("evidence", "favor")]
+    rows = [
+        {
+            "id": "a",
+            "index": i,
+            "first": {"role": f[0], "stance": f[1]},
+            "blind": {"role": b[0], "stance": b[1]},
+            "final": {"role": b[0], "stance": f[1]},
+        }
+        for i, (f, b) in enumerate(zip(labels, blind, strict=True))
+    ]
+    path = tmp_path / "second.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    result = agreement(path)
+    assert result["role"]["agreement"] == 0.75
+    assert result["role"]["changed_by_adjudication"] == 1
+    assert result["stance"]["changed_by_adjudication"] == 0
+    assert 0 < result["role"]["kappa"] < 1
