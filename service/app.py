@@ -21,6 +21,7 @@ from service.guards import BodyLimitMiddleware
 from service.jobs import JobRunner
 from service.metrics import Metrics, MetricsMiddleware
 from service.routes_annotate import annotate_router
+from service.routes_docs import mount_docs
 from service.routes_evaluate import evaluate_router
 from service.routes_jobs import jobs_router
 from service.routes_models import models_router
@@ -66,7 +67,15 @@ def create_app(settings: Settings) -> FastAPI:
             follower.cancel()
             slot.stop()
 
-    app = FastAPI(title="argstance", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    # docs_url=None: /docs is ours (service.routes_docs), with no CDN; ReDoc would need one too.
+    app = FastAPI(
+        title="argstance",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.services = services
     install_error_handlers(app)
     # Added last = outermost: metrics also count the 413s the body limit answers.
@@ -82,4 +91,5 @@ def create_app(settings: Settings) -> FastAPI:
     ):
         app.include_router(router)
     mount_page(app)
+    mount_docs(app)
     return app

@@ -69,9 +69,8 @@ class BodyLimitMiddleware:
 
 
 class CheckedRoute(APIRoute):
-    """An APIRoute that answers 415 when a body arrives in a media type the route does not read.
-
-    The check runs before FastAPI parses the body, so a text/plain body is never read as JSON.
+    """An APIRoute that answers 401 without the API key and 415 for a body in a media type the route
+    does not read, both before FastAPI parses the body (so a text/plain body is never read as JSON).
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -79,8 +78,11 @@ class CheckedRoute(APIRoute):
         if self.body_field is None:
             return handler
         expected = MULTIPART if isinstance(self.body_field.field_info, Form) else JSON
+        key_checks = [d.dependency for d in self.dependencies if isinstance(d.dependency, ApiKeyCheck)]
 
         async def checked(request: Request) -> Response:
+            for key_check in key_checks:
+                key_check.verify_request(request)
             check_media_type(request, expected)
             try:
                 return await handler(request)
@@ -109,18 +111,26 @@ def check_media_type(request: Request, expected: str) -> None:
     )
 
 
-def auth_dependencies(settings: Settings) -> list[Any]:
-    """Dependencies for mutating routes: a Bearer token check when an API key is set, else none."""
-    if settings.api_key is None:
-        return []
-    key = settings.api_key.get_secret_value().encode()
+class ApiKeyCheck:
+    """The Bearer-key dependency of mutating routes. ``CheckedRoute`` also runs it before the body
+    is read, so a client without the key cannot make the server parse an upload."""
 
-    async def require_api_key(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+    def __init__(self, key: str) -> None:
+        self.key = key.encode()
+
+    async def __call__(
+        self, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
     ) -> None:
-        given = credentials.credentials.encode() if credentials else b""
+        self.verify(credentials.credentials if credentials else "")
+
+    def verify_request(self, request: Request) -> None:
+        """Check the Authorization header of a request whose body has not been read yet."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        self.verify(token if scheme.lower() == "bearer" else "")
+
+    def verify(self, given: str) -> None:
         # Constant-time comparison: the time taken says nothing about how much of the key matched.
-        if not hmac.compare_digest(given, key):
+        if not hmac.compare_digest(given.encode(), self.key):
             raise ApiError(
                 401,
                 "unauthorized",
@@ -128,4 +138,9 @@ def auth_dependencies(settings: Settings) -> list[Any]:
                 headers={"WWW-Authenticate": "Bearer"},
             )
 
-    return [Depends(require_api_key)]
+
+def auth_dependencies(settings: Settings) -> list[Any]:
+    """Dependencies for mutating routes: a Bearer token check when an API key is set, else none."""
+    if settings.api_key is None:
+        return []
+    return [Depends(ApiKeyCheck(settings.api_key.get_secret_value()))]

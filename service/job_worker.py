@@ -76,7 +76,7 @@ def run(job: JobFiles) -> int:
 
     spec = json.loads(job.request.read_text(encoding="utf-8"))
     # Leave CPU to the server: it keeps answering annotation requests while this trains.
-    os.nice(10)
+    os.nice(19)
     torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))
     job.update_status(state="running", pid=os.getpid(), started=utc_now(), progress={"phase": "starting"})
     try:

@@ -32,6 +32,14 @@ def test_mutating_endpoints_refuse_a_missing_or_wrong_key(keyed: TestClient, hea
     assert_error(keyed.post("/v1/train", files=files, headers=headers), 401, "unauthorized")
 
 
+def test_the_key_is_checked_before_the_upload_is_parsed(keyed: TestClient) -> None:
+    # A broken multipart body would be a 422 if it were parsed; without the key it must not be.
+    headers = {"Content-Type": "multipart/form-data; boundary=x"}
+    assert_error(keyed.post("/v1/train", content=b"--x\r\nnot a part", headers=headers), 401, "unauthorized")
+    headers["Authorization"] = f"Bearer {KEY}"
+    assert_error(keyed.post("/v1/train", content=b"--x\r\nnot a part", headers=headers), 422, "malformed_body")
+
+
 def test_the_right_key_is_accepted(keyed: TestClient) -> None:
     headers = {"Authorization": f"Bearer {KEY}"}
     assert keyed.post(f"/v1/models/{TINY_VERSION}/activate", headers=headers).status_code == 200

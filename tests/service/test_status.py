@@ -50,3 +50,11 @@ def test_openapi_lists_every_endpoint(client: TestClient) -> None:
         "/v1/evaluate",
     } <= set(paths)
     assert client.get("/docs").status_code == 200
+
+
+def test_docs_page_loads_nothing_from_other_hosts(client: TestClient) -> None:
+    page = client.get("/docs").text
+    assert "cdn" not in page and "https://" not in page
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert f"/docs/assets/{asset}" in page
+        assert client.get(f"/docs/assets/{asset}").status_code == 200
