@@ -37,7 +37,9 @@ def test_the_key_is_checked_before_the_upload_is_parsed(keyed: TestClient) -> No
     headers = {"Content-Type": "multipart/form-data; boundary=x"}
     assert_error(keyed.post("/v1/train", content=b"--x\r\nnot a part", headers=headers), 401, "unauthorized")
     headers["Authorization"] = f"Bearer {KEY}"
-    assert_error(keyed.post("/v1/train", content=b"--x\r\nnot a part", headers=headers), 422, "malformed_body")
+    assert_error(
+        keyed.post("/v1/train", content=b"--x\r\nnot a part", headers=headers), 422, "malformed_body"
+    )
 
 
 def test_the_right_key_is_accepted(keyed: TestClient) -> None:
