@@ -78,7 +78,9 @@ def run_training(
     data_records = [file_record(p) for p in request.data]
     extra_records = [file_record(p) for p in request.extra_data]
     articles = [a for path in request.data for a in load_articles(path)]
-    extra = [a for path in request.extra_data for a in load_articles(path)]
+    # Auxiliary corpora contribute their training articles only: their dev and test splits stay
+    # clean for cross-domain evaluation.
+    extra = split_articles([a for path in request.extra_data for a in load_articles(path)]).train
     splits = split_articles(articles)
     if not splits.train:
         raise ValueError("no training articles: every article is marked dev or test")

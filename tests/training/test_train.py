@@ -52,6 +52,21 @@ def test_two_training_steps_write_a_loadable_version(tiny_registry: Registry, tm
     assert tiny_registry.active() == "tiny-1"  # not activated unless asked
 
 
+def test_only_the_train_split_of_extra_data_is_trained_on(tiny_registry: Registry, tmp_path: Path) -> None:
+    extra = corpus(tmp_path / "extra.jsonl", splits=("train", "dev", "test", "test"))
+    request = TrainRequest(
+        data=[corpus(tmp_path / "c.jsonl")],
+        extra_data=[extra],
+        registry=tiny_registry.root,
+        start_from="tiny-1",
+        version="v-extra",
+        settings=TrainSettings(epochs=1, batch_sentences=4),
+    )
+    training = run_training(request, show_progress=False)["training"]
+    assert training["articles"]["extra"] == 1
+    assert training["extra_data"][0]["path"] == str(extra)
+
+
 def test_bad_training_file_fails_before_training(tiny_registry: Registry, tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"id": "x", "sentences": [{"text": "Hi.", "role": "thesis"}]}) + "\n")
