@@ -114,6 +114,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         registry=args.settings.registry,
         extra_data=[Path(p) for p in args.extra_data],
         extra_weight=args.extra_weight,
+        extra_tasks=args.extra_tasks,
         start_from=args.start_from,
         version=args.version,
         activate=args.activate,
@@ -209,6 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tr.add_argument("--extra-data", nargs="+", default=[], help="auxiliary labelled files, down-weighted")
     tr.add_argument("--extra-weight", type=float, default=0.3, help="loss weight of --extra-data sentences")
+    tr.add_argument(
+        "--extra-tasks",
+        choices=("both", "role", "stance"),
+        default="both",
+        help="which labels of --extra-data to learn from (the other is masked)",
+    )
     tr.add_argument(
         "--from",
         dest="start_from",

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ class TrainRequest:
     registry: Path
     extra_data: list[Path] = field(default_factory=list)
     extra_weight: float = 0.3
+    extra_tasks: str = "both"  # which labels of --extra-data train: "both", "role" or "stance"
     start_from: str = "base"  # "base" (pretrained encoder) or a registry version to continue from
     version: str | None = None
     activate: bool = False
@@ -62,6 +63,17 @@ def split_articles(articles: list[GoldArticle]) -> Splits:
     return Splits(**buckets)
 
 
+def only_task(article: GoldArticle, task: str) -> GoldArticle:
+    """The article with the other task's labels set to null (masked), e.g. to learn only roles
+    from a corpus whose stance labels follow another scheme."""
+    if task == "both":
+        return article
+    if task not in ("role", "stance"):
+        raise ValueError(f"extra tasks must be 'both', 'role' or 'stance', got {task!r}")
+    other = "stance" if task == "role" else "role"
+    return replace(article, sentences=tuple(replace(s, **{other: None}) for s in article.sentences))
+
+
 def file_record(path: Path) -> dict[str, Any]:
     return {
         "path": str(path),
@@ -81,6 +93,7 @@ def run_training(
     # Auxiliary corpora contribute their training articles only: their dev and test splits stay
     # clean for cross-domain evaluation.
     extra = split_articles([a for path in request.extra_data for a in load_articles(path)]).train
+    extra = [only_task(a, request.extra_tasks) for a in extra]
     splits = split_articles(articles)
     if not splits.train:
         raise ValueError("no training articles: every article is marked dev or test")
@@ -101,6 +114,7 @@ def run_training(
         "start_from": request.start_from,
         "settings": request.settings.to_dict(),
         "extra_weight": request.extra_weight,
+        "extra_tasks": request.extra_tasks,
         "data": data_records,
         "extra_data": extra_records,
         "articles": {

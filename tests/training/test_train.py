@@ -11,7 +11,7 @@ from models import artifact
 from models.registry import Registry
 from training.dataset import IGNORE
 from training.formats import load_articles
-from training.train import TrainRequest, run_training, split_articles
+from training.train import TrainRequest, only_task, run_training, split_articles
 from training.trainer import TrainSettings, masked_loss
 
 SENTENCES = [
@@ -65,6 +65,17 @@ def test_only_the_train_split_of_extra_data_is_trained_on(tiny_registry: Registr
     training = run_training(request, show_progress=False)["training"]
     assert training["articles"]["extra"] == 1
     assert training["extra_data"][0]["path"] == str(extra)
+
+
+@pytest.mark.parametrize(
+    ("task", "kept", "masked"), [("role", "role", "stance"), ("stance", "stance", "role")]
+)
+def test_extra_data_can_teach_one_task_only(tmp_path: Path, task: str, kept: str, masked: str) -> None:
+    (article,) = load_articles(corpus(tmp_path / "extra.jsonl", splits=("train",)))
+    only = only_task(article, task)
+    assert all(getattr(s, masked) is None for s in only.sentences)
+    assert [getattr(s, kept) for s in only.sentences] == [getattr(s, kept) for s in article.sentences]
+    assert only_task(article, "both") == article
 
 
 def test_bad_training_file_fails_before_training(tiny_registry: Registry, tmp_path: Path) -> None:
