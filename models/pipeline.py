@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from models import artifact
-from models.inference import Probabilities, predict
+from models.inference import DEFAULT_BATCH_SIZE, Probabilities, predict
 from models.labels import DEFAULT_TARGET, NO_ROLE
 from models.text import DEFAULT_MAX_UNIT_CHARS, Sentence, prepare, segment
 
@@ -72,13 +72,13 @@ class DocumentInput:
 class Annotator:
     """Labels articles with a loaded model; safe to share between threads (inference only)."""
 
-    def __init__(self, loaded: artifact.LoadedModel, batch_size: int = 64) -> None:
+    def __init__(self, loaded: artifact.LoadedModel, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
         self.loaded = loaded
         self.batch_size = batch_size
         self.max_unit_chars = DEFAULT_MAX_UNIT_CHARS
 
     @classmethod
-    def from_path(cls, path: Path | str, batch_size: int = 64) -> Annotator:
+    def from_path(cls, path: Path | str, batch_size: int = DEFAULT_BATCH_SIZE) -> Annotator:
         return cls(artifact.load(path), batch_size=batch_size)
 
     @property
