@@ -68,6 +68,20 @@ def describe_failure(err: Exception, job: JobFiles) -> str:
     return f"internal error during training ({type(err).__name__}); the job log has the traceback"
 
 
+def lower_priority() -> None:
+    """Leave CPU to the server, which keeps answering annotation requests while this trains.
+
+    The worker runs in a session of its own, and where the kernel groups scheduling by session
+    (autogroup) a process's nice value only ranks it within its group: the group's own nice
+    has to be raised as well, or the job takes a full share of the CPU from the server.
+    """
+    os.nice(19)
+    try:
+        Path("/proc/self/autogroup").write_text("19")
+    except OSError:
+        log.info("no scheduler autogroup to lower (not Linux, or autogroup disabled)")
+
+
 def run(job: JobFiles) -> int:
     """Train, record the outcome in status.json; returns the process exit code."""
     import torch
@@ -75,8 +89,7 @@ def run(job: JobFiles) -> int:
     from training.train import run_training
 
     spec = json.loads(job.request.read_text(encoding="utf-8"))
-    # Leave CPU to the server: it keeps answering annotation requests while this trains.
-    os.nice(19)
+    lower_priority()
     torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))
     job.update_status(state="running", pid=os.getpid(), started=utc_now(), progress={"phase": "starting"})
     try:
