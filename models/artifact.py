@@ -11,7 +11,6 @@ import importlib.util
 import json
 import os
 import platform
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,14 +42,6 @@ class LoadedModel:
     path: Path
     metrics: dict[str, Any] = field(default_factory=dict)
     precision: str = "fp32"  # the inference path in use, see models.precision
-    # Replaces the torch encoder when another runtime serves it (precision "onnx").
-    encoder_runtime: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None
-
-    def embed(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
-    ) -> torch.Tensor:
-        """Sentence vectors from whichever runtime serves the encoder."""
-        return (self.encoder_runtime or self.model.embed)(input_ids, attention_mask, token_type_ids)
 
     @property
     def name(self) -> str:

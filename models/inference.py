@@ -61,7 +61,7 @@ def encode_pairs(loaded: LoadedModel, pairs: list[tuple[str, str]], batch_size: 
             padding=True,
             return_tensors="pt",
         )
-        vectors[index] = loaded.embed(
+        vectors[index] = loaded.model.embed(
             batch["input_ids"], batch["attention_mask"], batch["token_type_ids"]
         ).float()
     return vectors

@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     version: str | None = Field(None, description="version to serve; default: the registry's active one")
     batch_size: int = Field(16, ge=1, le=1024, description="sentences per encoder batch")
     precision: str = Field(
-        "fp32", pattern="^(fp32|onnx|int8|bf16)$", description="inference path (models.precision)"
+        "fp32", pattern="^(fp32|int8|bf16)$", description="inference path (models.precision)"
     )
     threads: int = Field(0, ge=0, le=256, description="torch CPU threads; 0 = torch's default (one per core)")
     # HTTP service
@@ -37,11 +37,6 @@ class Settings(BaseSettings):
     # training defaults
     epochs: int = Field(8, ge=1, le=100)
     seed: int = 13
-
-    @property
-    def onnx_cache(self) -> Path:
-        """ONNX graphs exported from the registry's models (precision "onnx")."""
-        return self.registry / ".cache" / "onnx"
 
     @property
     def jobs_dir(self) -> Path:

@@ -62,7 +62,7 @@ def load_annotator(settings: Settings, version: str | None) -> Annotator:
 
     path = Registry(settings.registry).resolve(version or settings.version)
     annotator = Annotator.from_path(path, batch_size=settings.batch_size)
-    apply_precision(annotator.loaded, settings.precision, settings.onnx_cache)
+    apply_precision(annotator.loaded, settings.precision)
     return annotator
 
 

@@ -215,7 +215,7 @@ class Limits(BaseModel):
 class Info(BaseModel):
     name: str
     version: str
-    precision: str = Field(description="the inference path in use: fp32, onnx, int8 or bf16")
+    precision: str = Field(description="the inference path in use: fp32, int8 or bf16")
     labels: dict[str, list[str]]
     default_target: str
     metrics: dict[str, Any] = Field(description="the model's metrics.json (empty when it has none)")

@@ -69,7 +69,7 @@ class ModelSlot:
 
     def _load(self, path: Path) -> Annotator:
         annotator = Annotator.from_path(path, batch_size=self.settings.batch_size)
-        apply_precision(annotator.loaded, self.settings.precision, self.settings.onnx_cache)
+        apply_precision(annotator.loaded, self.settings.precision)
         return annotator
 
     async def activate(self, version: str) -> str:
