@@ -34,6 +34,13 @@ def test_bf16_falls_back_to_fp32_without_native_support(
     assert probabilities(tiny_model_dir, "bf16", example_oped)[0] == "fp32"
 
 
+def test_int8_falls_back_to_fp32_without_a_quantized_engine(
+    tiny_model_dir: Path, example_oped: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(precision, "int8_supported", lambda: False)
+    assert probabilities(tiny_model_dir, "int8", example_oped)[0] == "fp32"
+
+
 def test_unknown_precision_is_refused(tiny_model_dir: Path) -> None:
     with pytest.raises(ValueError, match="precision must be one of"):
         apply_precision(artifact.load(tiny_model_dir), "fp8")
