@@ -14,6 +14,12 @@ from models.artifact import LoadedModel
 DEFAULT_BATCH_SIZE = 16
 
 
+def apply_threads(threads: int) -> None:
+    """Use ``threads`` CPU threads for torch (ARGSTANCE_THREADS); 0 keeps torch's default of one per core."""
+    if threads:
+        torch.set_num_threads(threads)
+
+
 @dataclass(frozen=True)
 class Probabilities:
     """Per-sentence label probabilities of one article, in the model's label order."""

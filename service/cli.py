@@ -45,20 +45,13 @@ def cmd_segment(args: argparse.Namespace) -> int:
     return 0
 
 
-def apply_threads(settings: Settings) -> None:
-    """Honour ARGSTANCE_THREADS (0 keeps torch's default of one thread per core)."""
-    if settings.threads:
-        import torch
-
-        torch.set_num_threads(settings.threads)
-
-
 def load_annotator(settings: Settings, version: str | None) -> Annotator:
     """The annotator for a registry version (default: the active one, else the shipped model)."""
+    from models.inference import apply_threads
     from models.pipeline import Annotator
     from models.precision import apply_precision
 
-    apply_threads(settings)
+    apply_threads(settings.threads)
 
     path = Registry(settings.registry).resolve(version or settings.version)
     annotator = Annotator.from_path(path, batch_size=settings.batch_size)
@@ -104,11 +97,12 @@ def annotate_jsonl(annotator: Annotator, path: str, default_target: str | None) 
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from models.inference import apply_threads
     from training.corpus import CORPUS_PATH
     from training.train import TrainRequest, run_training
     from training.trainer import TrainSettings
 
-    apply_threads(args.settings)
+    apply_threads(args.settings.threads)
     request = TrainRequest(
         data=[Path(p) for p in args.data] if args.data else [CORPUS_PATH],
         registry=args.settings.registry,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from models.inference import apply_threads
 from models.pipeline import Annotator
 from models.precision import apply_precision
 from models.registry import Registry
@@ -44,10 +45,7 @@ class ModelSlot:
 
     async def start(self) -> None:
         """Start the inference threads and load the configured (else the active) version."""
-        if self.settings.threads:
-            import torch
-
-            torch.set_num_threads(self.settings.threads)
+        apply_threads(self.settings.threads)
         self._executor = ThreadPoolExecutor(self.settings.worker_threads, thread_name_prefix="annotate")
         version = self.settings.version or self.registry.active()
         self._swap_to(Serving(version, await self.load(version)))
@@ -74,9 +72,13 @@ class ModelSlot:
 
     async def activate(self, version: str) -> str:
         """Load ``version`` completely, persist it as active, then swap; returns the previous version."""
+        return await self._switch(version, persist=True)
+
+    async def _switch(self, version: str, persist: bool) -> str:
         async with self._swapping:  # two activations at once would race the ACTIVE file and the reference
             annotator = await self.load(version)
-            self.registry.activate(version)
+            if persist:
+                self.registry.activate(version)
             previous = self.current.version
             self._swap_to(Serving(version, annotator))
             return previous
@@ -89,7 +91,7 @@ class ModelSlot:
             active = await asyncio.to_thread(self.registry.active)
             if self.serving is not None and active != self.serving.version:
                 try:
-                    await self.activate(active)
+                    await self._switch(active, persist=False)  # the pointer already says so
                     log.info("now serving %s, the registry's active version", active)
                 except Exception:
                     log.exception("could not switch to the registry's active version %s", active)
