@@ -68,7 +68,8 @@ def load_base(
     """A fresh model on the pretrained encoder (its heads randomly initialised)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     base_dir = base_dir or base_model_dir()
-    encoder = AutoModel.from_pretrained(base_dir, local_files_only=True)
+    overrides = {} if config.encoder_layers is None else {"num_hidden_layers": config.encoder_layers}
+    encoder = AutoModel.from_pretrained(base_dir, local_files_only=True, **overrides)
     tokenizer = AutoTokenizer.from_pretrained(base_dir, local_files_only=True)
     return ArgStanceModel(encoder, config), tokenizer
 

@@ -113,6 +113,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         version=args.version,
         activate=args.activate,
         context=args.context,
+        encoder_layers=args.encoder_layers,
         settings=TrainSettings(
             epochs=args.epochs or args.settings.epochs, seed=args.seed or args.settings.seed
         ),
@@ -220,6 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--seed", type=int)
     tr.add_argument(
         "--context", choices=["gru", "none"], default="gru", help="sentence context (from base only)"
+    )
+    tr.add_argument(
+        "--encoder-layers",
+        type=int,
+        metavar="N",
+        help="keep the base encoder's first N layers (from base only; default: all 6)",
     )
     tr.add_argument("--version", help="name of the new version (default: a timestamp)")
     tr.add_argument(

@@ -40,6 +40,7 @@ class TrainRequest:
     activate: bool = False
     context: str = "gru"
     max_length: int = 128
+    encoder_layers: int | None = None  # None: all layers of the base encoder
     settings: TrainSettings = field(default_factory=TrainSettings)
 
 
@@ -155,7 +156,13 @@ def run_training(
 
 def _starting_model(request: TrainRequest, registry: Registry) -> tuple[Any, Any]:
     if request.start_from == "base":
-        return artifact.load_base(ModelConfig(context=request.context, max_length=request.max_length))
+        return artifact.load_base(
+            ModelConfig(
+                context=request.context,
+                max_length=request.max_length,
+                encoder_layers=request.encoder_layers,
+            )
+        )
     loaded = artifact.load(registry.path(request.start_from))
     return loaded.model, loaded.tokenizer
 

@@ -7,7 +7,9 @@ import pytest
 import torch
 
 from models import artifact
+from models.modeling import ModelConfig
 from models.registry import SHIPPED_VERSION, Registry, RegistryError
+from tests.conftest import build_tiny_model
 
 
 def logits(loaded: artifact.LoadedModel, sentences: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -72,3 +74,19 @@ def test_version_names_cannot_escape_the_registry(tiny_registry: Registry, name:
 
 def test_empty_registry_falls_back_to_the_shipped_model(tmp_path: Path) -> None:
     assert Registry(tmp_path / "none").active() == SHIPPED_VERSION
+
+
+def test_encoder_layers_keeps_the_first_layers_of_the_base(tmp_path: Path) -> None:
+    full, tokenizer = build_tiny_model()
+    full.encoder.save_pretrained(tmp_path / "base")
+    tokenizer.save_pretrained(tmp_path / "base")
+    cut, _ = artifact.load_base(ModelConfig(encoder_layers=1), base_dir=tmp_path / "base")
+    assert len(cut.encoder.encoder.layer) == 1
+    kept = cut.encoder.encoder.layer[0].state_dict()
+    for name, weight in full.encoder.encoder.layer[0].state_dict().items():
+        assert torch.equal(kept[name], weight)
+
+    artifact.save(cut, tokenizer, tmp_path / "saved", {"name": "cut", "version": "cut"})
+    loaded = artifact.load(tmp_path / "saved")
+    assert loaded.model.config.encoder_layers == 1
+    assert len(loaded.model.encoder.encoder.layer) == 1
