@@ -1,5 +1,7 @@
 """Faster inference paths for a loaded model, each with a clean fallback to fp32.
 
+auto (the default): the path recorded in the model's manifest as checked against fp32 on its
+test split (``inference.precision``, written by training and by the release step), else fp32.
 fp32: the reference. int8: dynamic quantisation of the Linear layers (weights int8,
 activations quantised on the fly), useful on any x86 CPU. bf16: autocast, only where the CPU
 has native bf16 matrix instructions (AVX512-BF16 or AMX); elsewhere it would be emulated and
@@ -17,7 +19,7 @@ from torch.ao.quantization import per_channel_dynamic_qconfig
 from models.artifact import LoadedModel
 
 log = logging.getLogger(__name__)
-PRECISIONS = ("fp32", "int8", "bf16")
+PRECISIONS = ("auto", "fp32", "int8", "bf16")
 
 
 def bf16_supported() -> bool:
@@ -30,10 +32,18 @@ def int8_supported() -> bool:
     return any(engine != "none" for engine in torch.backends.quantized.supported_engines)
 
 
+def validated_precision(loaded: LoadedModel) -> str:
+    """The inference path this model was checked to run without losing accuracy (fp32 if unchecked)."""
+    chosen = loaded.manifest.get("inference", {}).get("precision", "fp32")
+    return chosen if chosen in PRECISIONS and chosen != "auto" else "fp32"
+
+
 def apply_precision(loaded: LoadedModel, precision: str) -> str:
     """Switch the model to ``precision`` in place; returns the path that will actually run."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "auto":
+        precision = validated_precision(loaded)
     if precision == "int8" and not int8_supported():
         log.warning("int8 requested but torch has no quantized engine for this CPU; using fp32")
         precision = "fp32"

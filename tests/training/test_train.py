@@ -50,6 +50,11 @@ def test_two_training_steps_write_a_loadable_version(tiny_registry: Registry, tm
     assert len(training["data"][0]["sha256"]) == 64
     assert "units" in result["metrics"]["test"]
     assert tiny_registry.active() == "tiny-1"  # not activated unless asked
+    inference = loaded.manifest["inference"]
+    assert inference["precision"] == ("int8" if inference["worst_macro_f1_loss"] <= 0.005 else "fp32")
+    assert inference["macro_f1"]["units/role"]["fp32"] == round(
+        result["metrics"]["test"]["units"]["role"]["macro_f1"], 4
+    )
 
 
 def test_only_the_train_split_of_extra_data_is_trained_on(tiny_registry: Registry, tmp_path: Path) -> None:
