@@ -6,6 +6,7 @@ pair ``(target, sentence)`` so any target can be asked for at request time.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -28,6 +29,10 @@ class ModelConfig:
     # Keep only the encoder's first N transformer layers (None: all of them). Fewer layers
     # cost proportionally fewer FLOPs per sentence at inference and in training.
     encoder_layers: int | None = None
+    # An article-level stance head over attention-pooled sentence features, trained on the
+    # articles' overall stance; its pooled vector is also given to every sentence's heads,
+    # because most sentence stance errors are whole articles read in the wrong direction.
+    article_head: bool = False
     dropout: float = 0.1
     roles: tuple[str, ...] = ROLES
     stances: tuple[str, ...] = STANCES
@@ -51,6 +56,14 @@ class ModelConfig:
         return cls(**fields)
 
 
+class Logits(NamedTuple):
+    """Per-sentence role and stance logits, and per-article stance logits (None without the head)."""
+
+    role: torch.Tensor  # (sentences, roles)
+    stance: torch.Tensor  # (sentences, stances)
+    article: torch.Tensor | None  # (articles, stances)
+
+
 class ArgStanceModel(nn.Module):
     """Encoder + context + heads. ``embed`` runs per sentence batch; ``classify`` per article batch."""
 
@@ -66,8 +79,11 @@ class ArgStanceModel(nn.Module):
         )
         features = hidden * 2 if self.context is not None else hidden
         self.dropout = nn.Dropout(config.dropout)
-        self.role_head = nn.Linear(features, len(config.roles))
-        self.stance_head = nn.Linear(features, len(config.stances))
+        self.article_attention = nn.Linear(features, 1) if config.article_head else None
+        self.article_head = nn.Linear(features, len(config.stances)) if config.article_head else None
+        sentence_features = features * 2 if config.article_head else features
+        self.role_head = nn.Linear(sentence_features, len(config.roles))
+        self.stance_head = nn.Linear(sentence_features, len(config.stances))
 
     def embed(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
@@ -79,12 +95,24 @@ class ArgStanceModel(nn.Module):
         mask = attention_mask.unsqueeze(-1).to(states.dtype)
         return (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)  # (sentences, hidden)
 
-    def classify(self, vectors: torch.Tensor, doc_lengths: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    def classify(self, vectors: torch.Tensor, doc_lengths: list[int]) -> Logits:
         """Role and stance logits for sentence vectors laid out article after article."""
         if self.context is not None:
             vectors = torch.cat([vectors, self._contextualise(vectors, doc_lengths)], dim=-1)
         vectors = self.dropout(vectors)
-        return self.role_head(vectors), self.stance_head(vectors)  # (sentences, labels) each
+        if self.article_head is None:
+            return Logits(self.role_head(vectors), self.stance_head(vectors), None)
+        articles = self._pool_articles(vectors, doc_lengths)  # (articles, features)
+        per_sentence = torch.repeat_interleave(articles, torch.tensor(doc_lengths), dim=0)
+        vectors = torch.cat([vectors, per_sentence], dim=-1)
+        return Logits(self.role_head(vectors), self.stance_head(vectors), self.article_head(articles))
+
+    def _pool_articles(self, vectors: torch.Tensor, doc_lengths: list[int]) -> torch.Tensor:
+        pooled = []
+        for doc in torch.split(vectors, doc_lengths):
+            weights = torch.softmax(self.article_attention(doc), dim=0)  # (sentences, 1)
+            pooled.append((weights * doc).sum(0))
+        return torch.stack(pooled)
 
     def _contextualise(self, vectors: torch.Tensor, doc_lengths: list[int]) -> torch.Tensor:
         docs = torch.split(vectors, doc_lengths)
@@ -102,5 +130,5 @@ class ArgStanceModel(nn.Module):
         attention_mask: torch.Tensor,
         token_type_ids: torch.Tensor,
         doc_lengths: list[int],
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    ) -> Logits:
         return self.classify(self.embed(input_ids, attention_mask, token_type_ids), doc_lengths)

@@ -136,8 +136,11 @@ class Annotator:
 
 
 def article_stance(probs: Probabilities, roles: tuple[str, ...], stances: tuple[str, ...]) -> LabelScore:
-    """The article's overall stance: sentence stance probabilities averaged, each weighted by how
-    likely the sentence is to be argumentative (1 - P(role=none)), so page furniture counts little."""
+    """The article's overall stance: the article head's probabilities when the model has one; else
+    sentence stance probabilities averaged, each weighted by how likely the sentence is to be
+    argumentative (1 - P(role=none)), so page furniture counts little."""
+    if probs.article is not None and len(probs.stance):
+        return LabelScore.from_probs(stances, probs.article)
     if len(probs.stance) == 0:
         return LabelScore.from_probs(stances, np.full(len(stances), 1 / len(stances)))
     weights = 1.0 - probs.role[:, roles.index(NO_ROLE)]

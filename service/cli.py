@@ -114,6 +114,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         activate=args.activate,
         context=args.context,
         encoder_layers=args.encoder_layers,
+        article_head=args.article_head,
         settings=TrainSettings(
             epochs=args.epochs or args.settings.epochs, seed=args.seed or args.settings.seed
         ),
@@ -249,6 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help="keep the base encoder's first N layers (from base only; default: all 6)",
+    )
+    tr.add_argument(
+        "--article-head",
+        action="store_true",
+        help="add an article-level stance head trained on article_stance (from base only)",
     )
     tr.add_argument("--version", help="name of the new version (default: a timestamp)")
     tr.add_argument(

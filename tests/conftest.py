@@ -18,7 +18,7 @@ SAMPLES = ROOT / "eval" / "samples"
 TINY_VERSION = "tiny-1"
 
 
-def build_tiny_model(context: str = "gru") -> tuple[ArgStanceModel, object]:
+def build_tiny_model(context: str = "gru", article_head: bool = False) -> tuple[ArgStanceModel, object]:
     """A 2-layer, 32-wide BERT on the real MiniLM tokenizer (so tokenisation is the production one)."""
     torch.manual_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(artifact.base_model_dir(), local_files_only=True)
@@ -33,7 +33,8 @@ def build_tiny_model(context: str = "gru") -> tuple[ArgStanceModel, object]:
         )
     )
     return ArgStanceModel(
-        encoder, ModelConfig(base_model="tiny-random-bert", max_length=64, context=context)
+        encoder,
+        ModelConfig(base_model="tiny-random-bert", max_length=64, context=context, article_head=article_head),
     ), tokenizer
 
 

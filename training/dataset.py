@@ -22,6 +22,7 @@ class EncodedArticle:
     role_ids: list[int]
     stance_ids: list[int]
     weight: float = 1.0
+    article_stance_id: int = IGNORE  # the article's overall stance; "mixed" or unlabelled: masked
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -57,6 +58,10 @@ def encode_articles(
         batched=True,
         desc="tokenising",
     )
+    overall = [
+        STANCES.index(a.meta["article_stance"]) if a.meta.get("article_stance") in STANCES else IGNORE
+        for a in articles
+    ]
     encoded, rows = [], dataset.to_dict()
     boundaries = [0]
     for i in range(1, len(rows["doc"]) + 1):
@@ -72,6 +77,7 @@ def encode_articles(
                     rows["role"][start:end],
                     rows["stance"][start:end],
                     weight,
+                    overall[rows["doc"][a]],
                 )
             )
     return encoded

@@ -42,6 +42,7 @@ class TrainRequest:
     context: str = "gru"
     max_length: int = 128
     encoder_layers: int | None = None  # None: all layers of the base encoder
+    article_head: bool = False
     settings: TrainSettings = field(default_factory=TrainSettings)
 
 
@@ -169,6 +170,7 @@ def _starting_model(request: TrainRequest, registry: Registry) -> tuple[Any, Any
                 context=request.context,
                 max_length=request.max_length,
                 encoder_layers=request.encoder_layers,
+                article_head=request.article_head,
             )
         )
     loaded = artifact.load(registry.path(request.start_from))

@@ -36,6 +36,7 @@ class TrainSettings:
     patience: int = 2
     seed: int = 13
     class_weights: bool = True
+    article_loss_weight: float = 0.5  # only for models with an article head
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_sentences < 1 or self.learning_rate <= 0:
@@ -93,6 +94,8 @@ def collate(docs: list[EncodedArticle]) -> dict:
         "role": torch.tensor([r for d in docs for r in d.role_ids]),
         "stance": torch.tensor([s for d in docs for s in d.stance_ids]),
         "weight": torch.tensor([d.weight for d in docs for _ in range(len(d))]),
+        "article_stance": torch.tensor([d.article_stance_id for d in docs]),
+        "article_weight": torch.tensor([d.weight for d in docs]),
     }
 
 
@@ -123,13 +126,13 @@ def evaluate_encoded(model: ArgStanceModel, docs: list[EncodedArticle], budget: 
     with torch.inference_mode():
         for batch_docs in batches(docs, budget, None):
             batch = collate(batch_docs)
-            role_logits, stance_logits = model(
+            logits = model(
                 batch["input_ids"], batch["attention_mask"], batch["token_type_ids"], batch["doc_lengths"]
             )
-            for task, logits in (("role", role_logits), ("stance", stance_logits)):
+            for task, task_logits in (("role", logits.role), ("stance", logits.stance)):
                 keep = batch[task] != IGNORE
                 gold[task] += batch[task][keep].tolist()
-                pred[task] += logits.argmax(-1)[keep].tolist()
+                pred[task] += task_logits.argmax(-1)[keep].tolist()
     labels = {"role": model.config.roles, "stance": model.config.stances}
     result = {
         task: task_metrics(
@@ -173,12 +176,16 @@ def train(
         total = 0.0
         for step, batch_docs in enumerate(bar, 1):
             batch = collate(batch_docs)
-            role_logits, stance_logits = model(
+            logits = model(
                 batch["input_ids"], batch["attention_mask"], batch["token_type_ids"], batch["doc_lengths"]
             )
-            loss = masked_loss(role_logits, batch["role"], batch["weight"], cls_role) + masked_loss(
-                stance_logits, batch["stance"], batch["weight"], cls_stance
+            loss = masked_loss(logits.role, batch["role"], batch["weight"], cls_role) + masked_loss(
+                logits.stance, batch["stance"], batch["weight"], cls_stance
             )
+            if logits.article is not None:
+                loss = loss + settings.article_loss_weight * masked_loss(
+                    logits.article, batch["article_stance"], batch["article_weight"], None
+                )
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)

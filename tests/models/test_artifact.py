@@ -7,12 +7,12 @@ import pytest
 import torch
 
 from models import artifact
-from models.modeling import ModelConfig
+from models.modeling import Logits, ModelConfig
 from models.registry import SHIPPED_VERSION, Registry, RegistryError
 from tests.conftest import build_tiny_model
 
 
-def logits(loaded: artifact.LoadedModel, sentences: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+def logits(loaded: artifact.LoadedModel, sentences: list[str]) -> Logits:
     batch = loaded.tokenizer(
         ["cyber sovereignty"] * len(sentences), sentences, padding=True, return_tensors="pt"
     )
@@ -27,8 +27,8 @@ def test_save_then_load_gives_identical_logits(tiny_model_dir: Path, tmp_path: P
     artifact.save(first.model, first.tokenizer, tmp_path / "copy", first.manifest)
     second = artifact.load(tmp_path / "copy")
     sentences = ["States must govern their networks.", "Critics call it censorship.", "Share | Print"]
-    for a, b in zip(logits(first, sentences), logits(second, sentences), strict=True):
-        assert torch.equal(a, b)
+    a, b = logits(first, sentences), logits(second, sentences)
+    assert torch.equal(a.role, b.role) and torch.equal(a.stance, b.stance)
 
 
 def test_manifest_describes_the_model(tiny_model_dir: Path) -> None:

@@ -9,10 +9,11 @@ import torch
 from eval.gold import DataError
 from models import artifact
 from models.registry import Registry
-from training.dataset import IGNORE
+from tests.conftest import build_tiny_model
+from training.dataset import IGNORE, encode_articles
 from training.formats import load_articles
 from training.train import TrainRequest, only_task, run_training, split_articles
-from training.trainer import TrainSettings, masked_loss
+from training.trainer import TrainSettings, collate, masked_loss, train
 
 SENTENCES = [
     ("Every state may run its own networks.", "claim", "favor"),
@@ -109,3 +110,21 @@ def test_articles_without_split_are_assigned_stably(tmp_path: Path) -> None:
     first, second = split_articles(articles), split_articles(articles)
     assert [a.id for a in first.train] == [a.id for a in second.train]
     assert len(first.train) + len(first.dev) + len(first.test) == 4
+
+
+def test_article_head_is_trained_on_the_articles_overall_stance(tmp_path: Path) -> None:
+    path = corpus(tmp_path / "c.jsonl", splits=("train", "train", "train"))
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    for record, overall in zip(records, ("favor", "mixed", "against"), strict=True):
+        record["article_stance"] = overall
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    model, tokenizer = build_tiny_model(article_head=True)
+    docs = encode_articles(load_articles(path), tokenizer, 64)
+    assert [d.article_stance_id for d in docs] == [0, IGNORE, 1]  # "mixed" is masked
+
+    batch = collate(docs)
+    logits = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"], batch["doc_lengths"])
+    assert logits.article is not None and logits.article.shape == (3, 3)
+    before = model.article_head.weight.detach().clone()
+    train(model, docs, [], TrainSettings(epochs=1, batch_sentences=16), show_progress=False)
+    assert not torch.equal(before, model.article_head.weight)
