@@ -17,7 +17,7 @@ from torch import nn
 from tqdm import tqdm
 
 from eval.metrics import task_metrics
-from models.modeling import ArgStanceModel
+from models.modeling import ArgStanceModel, Logits
 from training.dataset import IGNORE, EncodedArticle
 
 log = logging.getLogger(__name__)
@@ -75,21 +75,40 @@ def batches(docs: list[EncodedArticle], budget: int, rng: random.Random | None) 
     return out + [current] if current else out
 
 
-def collate(docs: list[EncodedArticle]) -> dict:
-    """Pad the batch's sentences into tensors; labels and weights are flattened alongside."""
+# Sentences per encoder call in training (16 beat 32 and one call per batch: 19 s vs 20.5 s vs
+# 34 s for six batches, 1 thread). A batch holds whole articles (64 sentences or so);
+# padding each length-sorted chunk only to its own longest sentence saves the work that padding
+# every sentence to the batch's longest one would waste.
+ENCODER_CHUNK = 16
+
+
+def collate(docs: list[EncodedArticle], chunk: int = ENCODER_CHUNK) -> dict:
+    """Labels and weights flattened article after article; the sentences themselves padded in
+    length-sorted chunks, each with the positions its rows take in that flat order."""
     ids = [row for d in docs for row in d.input_ids]
-    width = max(len(row) for row in ids)
-    input_ids = torch.zeros(len(ids), width, dtype=torch.long)
-    types = torch.zeros_like(input_ids)
-    mask = torch.zeros_like(input_ids)
-    for i, (row, tt) in enumerate(zip(ids, (t for d in docs for t in d.token_type_ids), strict=True)):
-        input_ids[i, : len(row)] = torch.tensor(row)
-        types[i, : len(tt)] = torch.tensor(tt)
-        mask[i, : len(row)] = 1
+    types = [row for d in docs for row in d.token_type_ids]
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    chunks = []
+    for start in range(0, len(order), chunk):
+        index = order[start : start + chunk]
+        width = max(len(ids[i]) for i in index)
+        input_ids = torch.zeros(len(index), width, dtype=torch.long)
+        token_types = torch.zeros_like(input_ids)
+        mask = torch.zeros_like(input_ids)
+        for row, i in enumerate(index):
+            input_ids[row, : len(ids[i])] = torch.tensor(ids[i])
+            token_types[row, : len(types[i])] = torch.tensor(types[i])
+            mask[row, : len(ids[i])] = 1
+        chunks.append(
+            {
+                "index": torch.tensor(index),
+                "input_ids": input_ids,
+                "attention_mask": mask,
+                "token_type_ids": token_types,
+            }
+        )
     return {
-        "input_ids": input_ids,
-        "attention_mask": mask,
-        "token_type_ids": types,
+        "chunks": chunks,
         "doc_lengths": [len(d) for d in docs],
         "role": torch.tensor([r for d in docs for r in d.role_ids]),
         "stance": torch.tensor([s for d in docs for s in d.stance_ids]),
@@ -97,6 +116,14 @@ def collate(docs: list[EncodedArticle]) -> dict:
         "article_stance": torch.tensor([d.article_stance_id for d in docs]),
         "article_weight": torch.tensor([d.weight for d in docs]),
     }
+
+
+def forward(model: ArgStanceModel, batch: dict) -> Logits:
+    """The model on a collated batch: encoder chunk by chunk, then context and heads per article."""
+    parts = [model.embed(c["input_ids"], c["attention_mask"], c["token_type_ids"]) for c in batch["chunks"]]
+    positions = torch.cat([c["index"] for c in batch["chunks"]])
+    vectors = torch.cat(parts)[torch.argsort(positions)]  # back to article order
+    return model.classify(vectors, batch["doc_lengths"])
 
 
 def class_weights(docs: list[EncodedArticle], attr: str, n_labels: int) -> torch.Tensor:
@@ -126,9 +153,7 @@ def evaluate_encoded(model: ArgStanceModel, docs: list[EncodedArticle], budget: 
     with torch.inference_mode():
         for batch_docs in batches(docs, budget, None):
             batch = collate(batch_docs)
-            logits = model(
-                batch["input_ids"], batch["attention_mask"], batch["token_type_ids"], batch["doc_lengths"]
-            )
+            logits = forward(model, batch)
             for task, task_logits in (("role", logits.role), ("stance", logits.stance)):
                 keep = batch[task] != IGNORE
                 gold[task] += batch[task][keep].tolist()
@@ -176,9 +201,7 @@ def train(
         total = 0.0
         for step, batch_docs in enumerate(bar, 1):
             batch = collate(batch_docs)
-            logits = model(
-                batch["input_ids"], batch["attention_mask"], batch["token_type_ids"], batch["doc_lengths"]
-            )
+            logits = forward(model, batch)
             loss = masked_loss(logits.role, batch["role"], batch["weight"], cls_role) + masked_loss(
                 logits.stance, batch["stance"], batch["weight"], cls_stance
             )

@@ -13,7 +13,7 @@ from tests.conftest import build_tiny_model
 from training.dataset import IGNORE, encode_articles
 from training.formats import load_articles
 from training.train import TrainRequest, only_task, run_training, split_articles
-from training.trainer import TrainSettings, collate, masked_loss, train
+from training.trainer import TrainSettings, collate, forward, masked_loss, train
 
 SENTENCES = [
     ("Every state may run its own networks.", "claim", "favor"),
@@ -122,9 +122,23 @@ def test_article_head_is_trained_on_the_articles_overall_stance(tmp_path: Path) 
     docs = encode_articles(load_articles(path), tokenizer, 64)
     assert [d.article_stance_id for d in docs] == [0, IGNORE, 1]  # "mixed" is masked
 
-    batch = collate(docs)
-    logits = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"], batch["doc_lengths"])
+    logits = forward(model, collate(docs))
     assert logits.article is not None and logits.article.shape == (3, 3)
     before = model.article_head.weight.detach().clone()
     train(model, docs, [], TrainSettings(epochs=1, batch_sentences=16), show_progress=False)
     assert not torch.equal(before, model.article_head.weight)
+
+
+def test_chunked_encoding_gives_the_logits_of_one_padded_batch(tmp_path: Path) -> None:
+    model, tokenizer = build_tiny_model()
+    model.eval()
+    docs = encode_articles(load_articles(corpus(tmp_path / "c.jsonl")), tokenizer, 64)
+    chunked = forward(model, collate(docs, chunk=3))  # 16 sentences of several lengths
+    rows = [(ids, types) for d in docs for ids, types in zip(d.input_ids, d.token_type_ids, strict=True)]
+    width = max(len(ids) for ids, _ in rows)
+    padded = torch.tensor([ids + [0] * (width - len(ids)) for ids, _ in rows])
+    types = torch.tensor([t + [0] * (width - len(t)) for _, t in rows])
+    mask = (torch.arange(width)[None, :] < torch.tensor([len(ids) for ids, _ in rows])[:, None]).long()
+    whole = model(padded, mask, types, [len(d) for d in docs])
+    assert torch.allclose(chunked.role, whole.role, atol=1e-5)
+    assert torch.allclose(chunked.stance, whole.stance, atol=1e-5)
