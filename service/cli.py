@@ -155,7 +155,8 @@ def cmd_release(args: argparse.Namespace) -> int:
 
     apply_threads(args.settings.threads)
     data = [Path(p) for p in args.data] if args.data else [CORPUS_PATH]
-    result = release(args.version, args.settings.registry, data)
+    notes = args.notes.read_text(encoding="utf-8") if args.notes else None
+    result = release(args.version, args.settings.registry, data, notes=notes)
     summary = {
         "version": result["version"],
         "path": result["path"],
@@ -267,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rel.add_argument("version", help="registry version to ship")
     rel.add_argument("--data", nargs="+", help="gold files whose test split scores it (default: corpus)")
+    rel.add_argument("--notes", type=Path, help="Markdown file appended to the model card as release notes")
     rel.set_defaults(func=cmd_release)
 
     ev = sub.add_parser("evaluate", help="score a model and baselines on gold JSON Lines files")

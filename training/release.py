@@ -29,11 +29,13 @@ def release(
     registry: Path,
     data: list[Path],
     destination: Path = SHIPPED_MODEL,
+    notes: str | None = None,
     show_progress: bool = True,
 ) -> dict[str, Any]:
     """Write ``version`` to ``destination`` with fp16 weights, scored on the test split of ``data``.
 
-    The new copy is built beside the destination and swapped in only when complete.
+    ``notes`` (Markdown) are appended to the model card as its release notes. The new copy is
+    built beside the destination and swapped in only when complete.
     """
     source = artifact.load(Registry(registry).path(version))
     record = source.path / "training.json"
@@ -61,7 +63,8 @@ def release(
         extras={
             "training.json": training,
             "metrics.json": metrics,
-            "README.md": model_card(manifest, training, metrics),
+            "README.md": model_card(manifest, training, metrics)
+            + (f"\n## Release notes\n{notes.strip()}\n" if notes else ""),
         },
         half=True,
     )

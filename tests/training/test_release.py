@@ -31,7 +31,9 @@ def test_release_ships_fp16_weights_scored_as_shipped(tiny_registry: Registry, t
     )
     run_training(request, show_progress=False)
 
-    result = release("v-ship", tiny_registry.root, [data], destination, show_progress=False)
+    result = release(
+        "v-ship", tiny_registry.root, [data], destination, notes="Trained for a test.", show_progress=False
+    )
 
     assert not (destination / "old-file").exists()  # replaced as a whole, not merged
     assert not list(tmp_path.glob(".default.*"))  # no building or retired copies left behind
@@ -43,4 +45,6 @@ def test_release_ships_fp16_weights_scored_as_shipped(tiny_registry: Registry, t
     assert shipped.manifest["inference"] == result["inference"]
     metrics = json.loads((destination / "metrics.json").read_text())
     assert metrics["test"]["units"]["role"]["macro_f1"] == result["test"]["units"]["role"]["macro_f1"]
-    assert "Default inference path" in (destination / "README.md").read_text()
+    card = (destination / "README.md").read_text()
+    assert "Default inference path" in card
+    assert card.rstrip().endswith("## Release notes\nTrained for a test.")
