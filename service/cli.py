@@ -254,8 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tr.add_argument(
         "--article-head",
-        action="store_true",
-        help="add an article-level stance head trained on article_stance (from base only)",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="article-level stance head trained on article_stance (from base only; default: on)",
     )
     tr.add_argument("--version", help="name of the new version (default: a timestamp)")
     tr.add_argument(

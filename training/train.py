@@ -42,7 +42,9 @@ class TrainRequest:
     context: str = "gru"
     max_length: int = 128
     encoder_layers: int | None = None  # None: all layers of the base encoder
-    article_head: bool = False
+    # On by default: on the 252-article corpus it raised best dev score 0.808 -> 0.821 and test
+    # stance macro-F1 0.780 -> 0.807 (same recipe otherwise; README, Quality).
+    article_head: bool = True
     settings: TrainSettings = field(default_factory=TrainSettings)
 
 
