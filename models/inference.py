@@ -26,7 +26,6 @@ class Probabilities:
 
     role: np.ndarray  # (sentences, roles)
     stance: np.ndarray  # (sentences, stances)
-    article: np.ndarray | None = None  # (stances,) from the article head, when the model has one
 
 
 def predict(
@@ -49,12 +48,8 @@ def predict(
         logits = model.classify(vectors, lengths)
         role = torch.softmax(logits.role.float(), dim=-1).numpy()
         stance = torch.softmax(logits.stance.float(), dim=-1).numpy()
-        article = None if logits.article is None else torch.softmax(logits.article.float(), dim=-1).numpy()
     bounds = np.cumsum([0, *lengths])
-    return [
-        Probabilities(role[a:b], stance[a:b], None if article is None else article[i])
-        for i, (a, b) in enumerate(zip(bounds, bounds[1:], strict=False))
-    ]
+    return [Probabilities(role[a:b], stance[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 def encode_pairs(loaded: LoadedModel, pairs: list[tuple[str, str]], batch_size: int) -> torch.Tensor:

@@ -136,11 +136,12 @@ class Annotator:
 
 
 def article_stance(probs: Probabilities, roles: tuple[str, ...], stances: tuple[str, ...]) -> LabelScore:
-    """The article's overall stance: the article head's probabilities when the model has one; else
-    sentence stance probabilities averaged, each weighted by how likely the sentence is to be
-    argumentative (1 - P(role=none)), so page furniture counts little."""
-    if probs.article is not None and len(probs.stance):
-        return LabelScore.from_probs(stances, probs.article)
+    """The article's overall stance: sentence stance probabilities averaged, each weighted by how
+    likely the sentence is to be argumentative (1 - P(role=none)), so page furniture counts little.
+
+    Models with an article head are read the same way: on the corpus dev and test splits the head's
+    own verdict was right exactly as often (17/20, 17/19), but it contradicted the sentences it
+    summarises on a real op-ed, and a summary that agrees with the labels shown is easier to trust."""
     if len(probs.stance) == 0:
         return LabelScore.from_probs(stances, np.full(len(stances), 1 / len(stances)))
     weights = 1.0 - probs.role[:, roles.index(NO_ROLE)]

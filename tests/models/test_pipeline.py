@@ -2,11 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from models.artifact import LoadedModel
 from models.pipeline import Annotator, DocumentInput
-from tests.conftest import build_tiny_model
 
 
 def test_annotate_matches_the_documented_shape(tiny_model_dir: Path, example_oped: str) -> None:
@@ -46,15 +42,3 @@ def test_html_input_returns_the_extracted_text(tiny_model_dir: Path) -> None:
     result = Annotator.from_path(tiny_model_dir).annotate(html)
     assert "<p>" not in result.text
     assert all(result.text[s.start : s.end] == s.text for s in result.sentences)
-
-
-def test_article_stance_comes_from_the_article_head_when_there_is_one(example_oped: str) -> None:
-    model, tokenizer = build_tiny_model(article_head=True)
-    loaded = LoadedModel(model.eval(), tokenizer, {"name": "t", "version": "t"}, Path("t"))
-    annotator = Annotator(loaded)
-    sentences = [s.text for s in annotator.annotate(example_oped).sentences]
-    with_head = annotator.annotate_many([DocumentInput(example_oped, "cyber sovereignty")])[0]
-    probs = annotator.predict_units([sentences], ["cyber sovereignty"])[0]
-    assert probs.article is not None
-    scores = with_head.summary["article_stance"]["scores"]
-    assert list(scores.values()) == pytest.approx(probs.article.tolist(), abs=1e-4)
