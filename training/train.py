@@ -118,7 +118,6 @@ def run_training(
     inference = int8_check(loaded, splits.test, test, show_progress=show_progress)
     training = {
         "start_from": request.start_from,
-        "encoder_layers": model.config.encoder_layers,
         "settings": request.settings.to_dict(),
         "extra_weight": request.extra_weight,
         "extra_tasks": request.extra_tasks,
@@ -150,7 +149,7 @@ def run_training(
             extras={
                 "training.json": training,
                 "metrics.json": metrics,
-                "README.md": model_card(manifest, training, metrics),
+                "README.md": model_card(manifest, training, metrics, model.config),
             },
         )
     activated = request.activate and _at_least_as_good(registry, test, splits.test)
