@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from eval.evaluate import evaluate_predictor, model_predictor
+from eval.evaluate import TASKS, evaluate_predictor, model_predictor
 from eval.gold import GoldArticle
 from models.artifact import LoadedModel
 from models.pipeline import Annotator
@@ -15,7 +15,6 @@ from models.precision import apply_precision, int8_supported
 # The bar for any faster path: macro-F1 within half a point of fp32.
 INT8_TOLERANCE = 0.005
 MODES = ("units", "end_to_end")
-TASKS = ("role", "stance")
 
 
 def int8_check(

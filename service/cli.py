@@ -96,6 +96,15 @@ def annotate_jsonl(annotator: Annotator, path: str, default_target: str | None) 
     return 1 if failures else 0
 
 
+def macro_f1_summary(report: dict) -> dict:
+    """Role and stance macro-F1 per evaluation mode, rounded, from an evaluation report."""
+    return {
+        mode: {task: round(scores[task]["macro_f1"], 4) for task in ("role", "stance")}
+        for mode, scores in report.items()
+        if mode in ("units", "end_to_end")
+    }
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from models.inference import apply_threads
     from training.corpus import CORPUS_PATH
@@ -121,11 +130,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     result = run_training(request)
     summary = {k: result[k] for k in ("version", "path", "activated")}
-    summary["test"] = {
-        mode: {task: round(scores[task]["macro_f1"], 4) for task in ("role", "stance")}
-        for mode, scores in result["metrics"]["test"].items()
-        if mode in ("units", "end_to_end")
-    }
+    summary["test"] = macro_f1_summary(result["metrics"]["test"])
     summary["seconds"] = result["training"]["seconds"]
     print(json.dumps(summary, indent=1))
     return 0
@@ -161,11 +166,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         "version": result["version"],
         "path": result["path"],
         "inference": result["inference"]["precision"],
-        "test": {
-            mode: {task: round(result["test"][mode][task]["macro_f1"], 4) for task in ("role", "stance")}
-            for mode in ("units", "end_to_end")
-            if mode in result["test"]
-        },
+        "test": macro_f1_summary(result["test"]),
     }
     print(json.dumps(summary, indent=1))
     return 0
