@@ -5,7 +5,7 @@ pair ``(target, sentence)`` so any target can be asked for at request time.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import NamedTuple
 
 import torch
@@ -132,3 +132,15 @@ class ArgStanceModel(nn.Module):
         doc_lengths: list[int],
     ) -> Logits:
         return self.classify(self.embed(input_ids, attention_mask, token_type_ids), doc_lengths)
+
+
+def keep_layers(model: ArgStanceModel, layers: int) -> ArgStanceModel:
+    """The model cut to its encoder's first ``layers`` transformer layers, heads kept: a trained
+    model's lower layers are a better start for a smaller student than the untuned base's."""
+    current = model.encoder.config.num_hidden_layers
+    if not 1 <= layers <= current:
+        raise ValueError(f"can keep 1 to {current} encoder layers, got {layers}")
+    model.encoder.encoder.layer = model.encoder.encoder.layer[:layers]
+    model.encoder.config.num_hidden_layers = layers
+    model.config = replace(model.config, encoder_layers=layers)
+    return model

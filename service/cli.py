@@ -124,6 +124,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         context=args.context,
         encoder_layers=args.encoder_layers,
         article_head=args.article_head,
+        teachers=args.teacher,
         settings=TrainSettings(
             epochs=args.epochs or args.settings.epochs, seed=args.seed or args.settings.seed
         ),
@@ -251,7 +252,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--encoder-layers",
         type=int,
         metavar="N",
-        help="keep the base encoder's first N layers (from base only; default: all 6)",
+        help="keep the encoder's first N layers (of the base, or of the --from version; default: all)",
+    )
+    tr.add_argument(
+        "--teacher",
+        nargs="+",
+        default=[],
+        metavar="VERSION",
+        help="distil: also learn the mean predictions of these registry versions (e.g. with --encoder-layers 3)",
     )
     tr.add_argument(
         "--article-head",

@@ -23,6 +23,10 @@ class EncodedArticle:
     stance_ids: list[int]
     weight: float = 1.0
     article_stance_id: int = IGNORE  # the article's overall stance; "mixed" or unlabelled: masked
+    # Teachers' probabilities for distillation (training.distill); None when training on gold only.
+    soft_role: list[list[float]] | None = None
+    soft_stance: list[list[float]] | None = None
+    soft_article: list[float] | None = None
 
     def __len__(self) -> int:
         return len(self.input_ids)

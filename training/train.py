@@ -16,11 +16,12 @@ from eval.evaluate import evaluate_predictor, mean_f1, model_predictor
 from eval.gold import GoldArticle
 from eval.precision_check import int8_check
 from models import artifact
-from models.modeling import ModelConfig
+from models.modeling import ModelConfig, keep_layers
 from models.pipeline import Annotator
 from models.registry import Registry
 from training.card import model_card
 from training.dataset import encode_articles
+from training.distill import check_compatible, with_soft_targets
 from training.formats import load_articles
 from training.trainer import TrainSettings, train
 
@@ -45,6 +46,8 @@ class TrainRequest:
     # On by default: on the 252-article corpus it raised best dev score 0.808 -> 0.821 and test
     # stance macro-F1 0.780 -> 0.807 (same recipe otherwise; README, Quality).
     article_head: bool = True
+    # Registry versions whose mean predictions the student also learns from (training.distill).
+    teachers: list[str] = field(default_factory=list)
     settings: TrainSettings = field(default_factory=TrainSettings)
 
 
@@ -107,6 +110,13 @@ def run_training(
     max_length = model.config.max_length
     train_docs = encode_articles(splits.train, tokenizer, max_length)
     train_docs += encode_articles(extra, tokenizer, max_length, weight=request.extra_weight)
+    if request.teachers:
+        teachers = [artifact.load(registry.path(v)) for v in request.teachers]
+        check_compatible(teachers, tokenizer, max_length)
+        train_docs = with_soft_targets(
+            train_docs, teachers, request.settings.temperature, show_progress=show_progress
+        )
+        del teachers  # free their memory before the student trains
     dev_docs = encode_articles(splits.dev, tokenizer, max_length)
     result = train(model, train_docs, dev_docs, request.settings, on_progress, show_progress)
     version = request.version or registry.new_version_name()
@@ -118,6 +128,8 @@ def run_training(
     inference = int8_check(loaded, splits.test, test, show_progress=show_progress)
     training = {
         "start_from": request.start_from,
+        "encoder_layers": model.config.encoder_layers,
+        "teachers": request.teachers,
         "settings": request.settings.to_dict(),
         "extra_weight": request.extra_weight,
         "extra_tasks": request.extra_tasks,
@@ -175,6 +187,8 @@ def _starting_model(request: TrainRequest, registry: Registry) -> tuple[Any, Any
             )
         )
     loaded = artifact.load(registry.path(request.start_from))
+    if request.encoder_layers is not None:
+        keep_layers(loaded.model, request.encoder_layers)
     return loaded.model, loaded.tokenizer
 
 

@@ -37,10 +37,18 @@ class TrainSettings:
     seed: int = 13
     class_weights: bool = True
     article_loss_weight: float = 0.5  # only for models with an article head
+    # With teachers (training.distill): the loss is (1 - distill_weight) * gold cross-entropy
+    # + distill_weight * temperature^2 * KL(teachers || student), both at this temperature.
+    distill_weight: float = 0.5
+    temperature: float = 2.0
 
     def __post_init__(self) -> None:
-        if self.epochs < 1 or self.batch_sentences < 1 or self.learning_rate <= 0:
-            raise ValueError(f"epochs, batch_sentences and learning_rate must be positive, got {self}")
+        if self.epochs < 1 or self.batch_sentences < 1 or self.learning_rate <= 0 or self.temperature <= 0:
+            raise ValueError(
+                f"epochs, batch_sentences, learning_rate and temperature must be positive, got {self}"
+            )
+        if not 0.0 <= self.distill_weight <= 1.0:
+            raise ValueError(f"distill_weight must be within [0, 1], got {self.distill_weight}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -107,7 +115,7 @@ def collate(docs: list[EncodedArticle], chunk: int = ENCODER_CHUNK) -> dict:
                 "token_type_ids": token_types,
             }
         )
-    return {
+    batch = {
         "chunks": chunks,
         "doc_lengths": [len(d) for d in docs],
         "role": torch.tensor([r for d in docs for r in d.role_ids]),
@@ -116,6 +124,12 @@ def collate(docs: list[EncodedArticle], chunk: int = ENCODER_CHUNK) -> dict:
         "article_stance": torch.tensor([d.article_stance_id for d in docs]),
         "article_weight": torch.tensor([d.weight for d in docs]),
     }
+    if all(d.soft_role is not None for d in docs):
+        batch["soft_role"] = torch.tensor([p for d in docs for p in d.soft_role])
+        batch["soft_stance"] = torch.tensor([p for d in docs for p in d.soft_stance])
+        if all(d.soft_article is not None for d in docs):
+            batch["soft_article"] = torch.tensor([d.soft_article for d in docs])
+    return batch
 
 
 def forward(model: ArgStanceModel, batch: dict) -> Logits:
@@ -143,6 +157,49 @@ def masked_loss(
         return logits.sum() * 0.0
     losses = nn.functional.cross_entropy(logits[valid], labels[valid], weight=cls_w, reduction="none")
     return (losses * weight[valid]).sum() / weight[valid].sum()
+
+
+def soft_loss(
+    logits: torch.Tensor, teacher: torch.Tensor, weight: torch.Tensor, temperature: float
+) -> torch.Tensor:
+    """KL(teacher || student) at the distillation temperature, scaled by temperature^2 so its
+    gradients keep the size of the gold loss's; every sentence counts, annotated or not."""
+    log_student = nn.functional.log_softmax(logits / temperature, dim=-1)
+    kl = (teacher * (teacher.clamp_min(1e-8).log() - log_student)).sum(-1)
+    return (kl * weight).sum() / weight.sum() * temperature**2
+
+
+def batch_loss(
+    logits: Logits,
+    batch: dict,
+    settings: TrainSettings,
+    cls_role: torch.Tensor | None,
+    cls_stance: torch.Tensor | None,
+) -> torch.Tensor:
+    """Gold loss of both tasks (and the article head), blended with the teachers' when present."""
+    gold = masked_loss(logits.role, batch["role"], batch["weight"], cls_role) + masked_loss(
+        logits.stance, batch["stance"], batch["weight"], cls_stance
+    )
+    article_gold = (
+        masked_loss(logits.article, batch["article_stance"], batch["article_weight"], None)
+        if logits.article is not None
+        else None
+    )
+    if "soft_role" not in batch:
+        return gold if article_gold is None else gold + settings.article_loss_weight * article_gold
+    alpha, t = settings.distill_weight, settings.temperature
+    taught = soft_loss(logits.role, batch["soft_role"], batch["weight"], t) + soft_loss(
+        logits.stance, batch["soft_stance"], batch["weight"], t
+    )
+    loss = (1 - alpha) * gold + alpha * taught
+    if article_gold is not None:
+        article = article_gold
+        if "soft_article" in batch:
+            article = (1 - alpha) * article_gold + alpha * soft_loss(
+                logits.article, batch["soft_article"], batch["article_weight"], t
+            )
+        loss = loss + settings.article_loss_weight * article
+    return loss
 
 
 def evaluate_encoded(model: ArgStanceModel, docs: list[EncodedArticle], budget: int = 128) -> dict:
@@ -202,13 +259,7 @@ def train(
         for step, batch_docs in enumerate(bar, 1):
             batch = collate(batch_docs)
             logits = forward(model, batch)
-            loss = masked_loss(logits.role, batch["role"], batch["weight"], cls_role) + masked_loss(
-                logits.stance, batch["stance"], batch["weight"], cls_stance
-            )
-            if logits.article is not None:
-                loss = loss + settings.article_loss_weight * masked_loss(
-                    logits.article, batch["article_stance"], batch["article_weight"], None
-                )
+            loss = batch_loss(logits, batch, settings, cls_role, cls_stance)
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from models import artifact
-from models.modeling import Logits, ModelConfig
+from models.modeling import Logits, ModelConfig, keep_layers
 from models.registry import SHIPPED_VERSION, Registry, RegistryError
 from tests.conftest import build_tiny_model
 
@@ -90,3 +90,19 @@ def test_encoder_layers_keeps_the_first_layers_of_the_base(tmp_path: Path) -> No
     loaded = artifact.load(tmp_path / "saved")
     assert loaded.model.config.encoder_layers == 1
     assert len(loaded.model.encoder.encoder.layer) == 1
+
+
+def test_keep_layers_cuts_a_trained_model_and_survives_save_and_load(tmp_path: Path) -> None:
+    model, tokenizer = build_tiny_model(article_head=True)
+    heads = model.stance_head.weight.detach().clone()
+    keep_layers(model, 1)
+    assert len(model.encoder.encoder.layer) == 1 and model.config.encoder_layers == 1
+    assert torch.equal(model.stance_head.weight, heads)  # the heads are kept
+    model.eval()
+    artifact.save(model, tokenizer, tmp_path / "cut", {"name": "cut", "version": "cut"})
+    loaded = artifact.load(tmp_path / "cut")
+    before = artifact.LoadedModel(model, tokenizer, {}, tmp_path)
+    sentences = ["States must govern their networks.", "Critics call it censorship."]
+    assert torch.equal(logits(before, sentences).stance, logits(loaded, sentences).stance)
+    with pytest.raises(ValueError, match="1 to 1"):
+        keep_layers(model, 2)

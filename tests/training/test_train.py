@@ -11,9 +11,10 @@ from models import artifact
 from models.registry import Registry
 from tests.conftest import build_tiny_model
 from training.dataset import IGNORE, encode_articles
+from training.distill import check_compatible, with_soft_targets
 from training.formats import load_articles
 from training.train import TrainRequest, only_task, run_training, split_articles
-from training.trainer import TrainSettings, collate, forward, masked_loss, train
+from training.trainer import TrainSettings, collate, forward, masked_loss, soft_loss, train
 
 SENTENCES = [
     ("Every state may run its own networks.", "claim", "favor"),
@@ -142,3 +143,61 @@ def test_chunked_encoding_gives_the_logits_of_one_padded_batch(tmp_path: Path) -
     whole = model(padded, mask, types, [len(d) for d in docs])
     assert torch.allclose(chunked.role, whole.role, atol=1e-5)
     assert torch.allclose(chunked.stance, whole.stance, atol=1e-5)
+
+
+def test_teachers_mean_softened_probabilities_become_soft_targets(tmp_path: Path) -> None:
+    docs_path = corpus(tmp_path / "c.jsonl")
+    teachers = []
+    for shift in (0.0, 1.0):
+        model, tokenizer = build_tiny_model(article_head=True)
+        with torch.no_grad():
+            model.stance_head.bias += shift  # two teachers that disagree
+        teachers.append(artifact.LoadedModel(model, tokenizer, {"version": f"t{shift}"}, tmp_path))
+    docs = encode_articles(load_articles(docs_path), tokenizer, 64)
+    check_compatible(teachers, tokenizer, 64)
+    taught = with_soft_targets(docs, teachers, temperature=2.0, show_progress=False)
+
+    expected = []
+    for teacher in teachers:
+        with torch.inference_mode():
+            logits = forward(teacher.model, collate(docs))
+        expected.append(torch.softmax(logits.stance / 2.0, -1))
+    soft = torch.tensor([p for d in taught for p in d.soft_stance])
+    assert torch.allclose(soft, (expected[0] + expected[1]) / 2, atol=1e-6)
+    assert torch.allclose(soft.sum(-1), torch.ones(len(soft)))
+    assert all(len(d.soft_article) == 3 for d in taught)
+    assert [d.role_ids for d in taught] == [d.role_ids for d in docs]  # gold labels kept
+
+
+def test_teacher_with_another_max_length_is_refused(tmp_path: Path) -> None:
+    model, tokenizer = build_tiny_model()
+    teacher = artifact.LoadedModel(model, tokenizer, {"version": "t"}, tmp_path)
+    with pytest.raises(ValueError, match="teacher t"):
+        check_compatible([teacher], tokenizer, 128)  # the tiny model's max_length is 64
+
+
+def test_soft_loss_vanishes_when_the_student_matches_its_teacher() -> None:
+    logits = torch.randn(5, 3, requires_grad=True)
+    teacher = torch.softmax(logits.detach() / 2.0, -1)
+    weight = torch.ones(5)
+    assert soft_loss(logits, teacher, weight, 2.0).item() == pytest.approx(0.0, abs=1e-6)
+    other = torch.softmax(torch.randn(5, 3), -1)
+    soft_loss(logits, other, weight, 2.0).backward()
+    assert torch.count_nonzero(logits.grad) > 0
+
+
+def test_a_student_distilled_from_a_cut_down_teacher(tiny_registry: Registry, tmp_path: Path) -> None:
+    request = TrainRequest(
+        data=[corpus(tmp_path / "c.jsonl")],
+        registry=tiny_registry.root,
+        start_from="tiny-1",
+        encoder_layers=1,
+        teachers=["tiny-1"],
+        version="student",
+        settings=TrainSettings(epochs=1, batch_sentences=4),
+    )
+    training = run_training(request, show_progress=False)["training"]
+    assert training["teachers"] == ["tiny-1"] and training["encoder_layers"] == 1
+    student = artifact.load(tiny_registry.path("student"))
+    assert len(student.model.encoder.encoder.layer) == 1
+    assert student.model.config.encoder_layers == 1
