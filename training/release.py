@@ -37,33 +37,36 @@ def release(
     ``notes`` (Markdown) are appended to the model card as its release notes. The new copy is
     built beside the destination and swapped in only when complete.
     """
-    source = artifact.load(Registry(registry).path(version))
-    record = source.path / "training.json"
+    path = Registry(registry).path(version)
+    record = path / "training.json"
     if not record.is_file():
         raise ValueError(f"{version} has no training.json: only versions trained by argstance can ship")
     test = split_articles([a for path in data for a in load_articles(path)]).test
     if not test:
         raise ValueError("the release data has no test split to score the shipped weights on")
+    model, tokenizer = artifact.load_trainable(path)
     # Round the weights through fp16 now, so what is scored is exactly what will be stored.
-    source.model.half().float()
+    model.half().float()
+    registered = artifact.load(path)  # its manifest and metrics
+    source = artifact.LoadedModel.from_trainable(model, tokenizer, registered.manifest, path)
     scores = evaluate_predictor(
         model_predictor(Annotator(source)), test, desc="shipped fp16", show_progress=show_progress
     )
     manifest = {k: source.manifest[k] for k in IDENTITY if k in source.manifest}
     manifest["inference"] = int8_check(source, test, scores, show_progress=show_progress)
     training = json.loads(record.read_text(encoding="utf-8"))
-    metrics = {**source.metrics, "test": scores, "registry_fp32_test": source.metrics.get("test")}
+    metrics = {**registered.metrics, "test": scores, "registry_fp32_test": registered.metrics.get("test")}
     building = destination.with_name(f".{destination.name}.building")
     shutil.rmtree(building, ignore_errors=True)
     artifact.save(
-        source.model,
-        source.tokenizer,
+        model,
+        tokenizer,
         building,
         manifest,
         extras={
             "training.json": training,
             "metrics.json": metrics,
-            "README.md": model_card(manifest, training, metrics, source.model.config)
+            "README.md": model_card(manifest, training, metrics, model.config)
             + (f"\n## Release notes\n{notes.strip()}\n" if notes else ""),
         },
         half=True,

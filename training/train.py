@@ -120,7 +120,9 @@ def run_training(
     dev_docs = encode_articles(splits.dev, tokenizer, max_length)
     result = train(model, train_docs, dev_docs, request.settings, on_progress, show_progress)
     version = request.version or registry.new_version_name()
-    loaded = artifact.LoadedModel(model, tokenizer, {"name": "argstance", "version": version}, Path(version))
+    loaded = artifact.LoadedModel.from_trainable(
+        model, tokenizer, {"name": "argstance", "version": version}, Path(version)
+    )
     test = evaluate_predictor(
         model_predictor(Annotator(loaded)), splits.test, desc="test", show_progress=show_progress
     )
@@ -186,10 +188,10 @@ def _starting_model(request: TrainRequest, registry: Registry) -> tuple[Any, Any
                 article_head=request.article_head,
             )
         )
-    loaded = artifact.load(registry.path(request.start_from))
+    model, tokenizer = artifact.load_trainable(registry.path(request.start_from))
     if request.encoder_layers is not None:
-        keep_layers(loaded.model, request.encoder_layers)
-    return loaded.model, loaded.tokenizer
+        keep_layers(model, request.encoder_layers)
+    return model, tokenizer
 
 
 def _at_least_as_good(registry: Registry, new: dict[str, Any], test: list[GoldArticle]) -> bool:

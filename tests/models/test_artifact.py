@@ -11,24 +11,45 @@ from models.modeling import Logits, ModelConfig, keep_layers
 from models.registry import SHIPPED_VERSION, Registry, RegistryError
 from tests.conftest import build_tiny_model
 
+SENTENCES = ["States must govern their networks.", "Critics call it censorship.", "Share | Print"]
+
 
 def logits(loaded: artifact.LoadedModel, sentences: list[str]) -> Logits:
-    batch = loaded.tokenizer(
-        ["cyber sovereignty"] * len(sentences), sentences, padding=True, return_tensors="pt"
+    encodings = loaded.tokenizer.encode_batch([("cyber sovereignty", s) for s in sentences])
+    ids, mask, types = (
+        torch.tensor([getattr(e, f) for e in encodings]) for f in ("ids", "attention_mask", "type_ids")
     )
     with torch.inference_mode():
-        return loaded.model(
-            batch["input_ids"], batch["attention_mask"], batch["token_type_ids"], [len(sentences)]
-        )
+        return loaded.model(ids, mask, types, [len(sentences)])
 
 
 def test_save_then_load_gives_identical_logits(tiny_model_dir: Path, tmp_path: Path) -> None:
-    first = artifact.load(tiny_model_dir)
-    artifact.save(first.model, first.tokenizer, tmp_path / "copy", first.manifest)
-    second = artifact.load(tmp_path / "copy")
-    sentences = ["States must govern their networks.", "Critics call it censorship.", "Share | Print"]
-    a, b = logits(first, sentences), logits(second, sentences)
+    model, tokenizer = artifact.load_trainable(tiny_model_dir)
+    artifact.save(model, tokenizer, tmp_path / "copy", {"name": "copy", "version": "copy"})
+    first, second = artifact.load(tiny_model_dir), artifact.load(tmp_path / "copy")
+    a, b = logits(first, SENTENCES), logits(second, SENTENCES)
     assert torch.equal(a.role, b.role) and torch.equal(a.stance, b.stance)
+
+
+def test_inference_encoder_matches_the_transformers_model(tiny_model_dir: Path, tmp_path: Path) -> None:
+    model, tokenizer = artifact.load_trainable(tiny_model_dir)
+    trained = artifact.LoadedModel.from_trainable(model, tokenizer, {}, tiny_model_dir)
+    served = artifact.load(tiny_model_dir)
+    assert type(served.model.encoder) is not type(trained.model.encoder)
+    a, b = logits(trained, SENTENCES), logits(served, SENTENCES)
+    assert torch.allclose(a.role, b.role, atol=1e-5) and torch.allclose(a.stance, b.stance, atol=1e-5)
+
+
+def test_pair_tokenizer_encodes_as_the_transformers_tokenizer(tiny_model_dir: Path) -> None:
+    _, reference = artifact.load_trainable(tiny_model_dir)
+    served = artifact.load(tiny_model_dir).tokenizer  # max_length 64
+    targets = ["cyber sovereignty", "a much longer target " * 8, "data localisation"]
+    sentences = [SENTENCES[0], "word " * 100, "Ünïcode — quotes “like these” and 2,000 numbers."]
+    expected = reference(targets, sentences, truncation=True, max_length=64, padding=True)
+    encodings = served.encode_batch(list(zip(targets, sentences, strict=True)))
+    assert [e.ids for e in encodings] == expected["input_ids"]
+    assert [e.type_ids for e in encodings] == expected["token_type_ids"]
+    assert [e.attention_mask for e in encodings] == expected["attention_mask"]
 
 
 def test_manifest_describes_the_model(tiny_model_dir: Path) -> None:
@@ -47,9 +68,9 @@ def test_missing_weights_is_an_error_naming_the_file(tiny_model_dir: Path, tmp_p
 
 
 def test_interrupted_write_leaves_no_loadable_version(tiny_registry: Registry, tiny_model_dir: Path) -> None:
-    loaded = artifact.load(tiny_model_dir)
+    model, tokenizer = artifact.load_trainable(tiny_model_dir)
     with pytest.raises(KeyboardInterrupt), tiny_registry.writing("v-crash") as target:
-        artifact.save(loaded.model, loaded.tokenizer, target, loaded.manifest)
+        artifact.save(model, tokenizer, target, {"version": "v-crash"})
         raise KeyboardInterrupt  # the process is interrupted after the weights were written
     assert "v-crash" not in tiny_registry.versions()
     with pytest.raises(RegistryError):
@@ -58,9 +79,9 @@ def test_interrupted_write_leaves_no_loadable_version(tiny_registry: Registry, t
 
 
 def test_completed_write_appears_and_can_be_activated(tiny_registry: Registry, tiny_model_dir: Path) -> None:
-    loaded = artifact.load(tiny_model_dir)
+    model, tokenizer = artifact.load_trainable(tiny_model_dir)
     with tiny_registry.writing("v2") as target:
-        artifact.save(loaded.model, loaded.tokenizer, target, loaded.manifest)
+        artifact.save(model, tokenizer, target, {"version": "v2"})
     assert "v2" in tiny_registry.versions()
     tiny_registry.activate("v2")
     assert tiny_registry.active() == "v2"
@@ -101,8 +122,7 @@ def test_keep_layers_cuts_a_trained_model_and_survives_save_and_load(tmp_path: P
     model.eval()
     artifact.save(model, tokenizer, tmp_path / "cut", {"name": "cut", "version": "cut"})
     loaded = artifact.load(tmp_path / "cut")
-    before = artifact.LoadedModel(model, tokenizer, {}, tmp_path)
-    sentences = ["States must govern their networks.", "Critics call it censorship."]
-    assert torch.equal(logits(before, sentences).stance, logits(loaded, sentences).stance)
+    before = artifact.LoadedModel.from_trainable(model, tokenizer, {}, tmp_path)
+    assert torch.allclose(logits(before, SENTENCES).stance, logits(loaded, SENTENCES).stance, atol=1e-5)
     with pytest.raises(ValueError, match="1 to 1"):
         keep_layers(model, 2)

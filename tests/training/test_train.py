@@ -152,7 +152,9 @@ def test_teachers_mean_softened_probabilities_become_soft_targets(tmp_path: Path
         model, tokenizer = build_tiny_model(article_head=True)
         with torch.no_grad():
             model.stance_head.bias += shift  # two teachers that disagree
-        teachers.append(artifact.LoadedModel(model, tokenizer, {"version": f"t{shift}"}, tmp_path))
+        teachers.append(
+            artifact.LoadedModel.from_trainable(model, tokenizer, {"version": f"t{shift}"}, tmp_path)
+        )
     docs = encode_articles(load_articles(docs_path), tokenizer, 64)
     check_compatible(teachers, tokenizer, 64)
     taught = with_soft_targets(docs, teachers, temperature=2.0, show_progress=False)
@@ -171,7 +173,7 @@ def test_teachers_mean_softened_probabilities_become_soft_targets(tmp_path: Path
 
 def test_teacher_with_another_max_length_is_refused(tmp_path: Path) -> None:
     model, tokenizer = build_tiny_model()
-    teacher = artifact.LoadedModel(model, tokenizer, {"version": "t"}, tmp_path)
+    teacher = artifact.LoadedModel.from_trainable(model, tokenizer, {"version": "t"}, tmp_path)
     with pytest.raises(ValueError, match="teacher t"):
         check_compatible([teacher], tokenizer, 128)  # the tiny model's max_length is 64
 
