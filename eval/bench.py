@@ -258,5 +258,10 @@ def dump(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=1)
 
 
-def server_env(precision: str) -> dict[str, str]:
-    return {**os.environ, "ARGSTANCE_PRECISION": precision}
+def server_env(precision: str, version: str | None) -> dict[str, str]:
+    """The server's environment: the inference path and, unless it is the active one, the model."""
+    return {
+        **os.environ,
+        "ARGSTANCE_PRECISION": precision,
+        **({"ARGSTANCE_VERSION": version} if version else {}),
+    }

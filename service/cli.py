@@ -181,7 +181,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     splits = split_articles(load_articles(CORPUS_PATH))
     annotator = load_annotator(args.settings, args.model)
-    env = server_env(args.settings.precision)
+    env = server_env(args.settings.precision, args.model)
     report = run_bench(
         annotator, splits.test, splits.train, [Path(p) for p in args.file], not args.no_http, env
     )
