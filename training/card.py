@@ -11,6 +11,14 @@ Any auxiliary corpus listed under extra data keeps its own licence (see its LICE
 and must be credited when this model is shared."""
 
 
+def _teachers(training: dict[str, Any]) -> str:
+    teachers = training.get("teachers") or []
+    if not teachers:
+        return ""
+    t = training["settings"]
+    return f"; distilled from {', '.join(teachers)} (weight {t['distill_weight']}, temperature {t['temperature']})"
+
+
 def model_card(
     manifest: dict[str, Any], training: dict[str, Any], metrics: dict[str, Any], config: ModelConfig
 ) -> str:
@@ -55,7 +63,7 @@ neutral) toward a target given at request time. Base encoder: {manifest["base_mo
 input `(target, sentence)`, {context}, {heads} (see argstance.json).
 
 ## Training
-- started from: {training["start_from"]}; best epoch {training["best_epoch"]} of {len(training["history"])};
+- started from: {training["start_from"]}{_teachers(training)}; best epoch {training["best_epoch"]} of {len(training["history"])};
   {training["seconds"]:.0f} s on {training["threads"]} CPU threads
 - articles: {training["articles"]}
 - data:

@@ -203,3 +203,5 @@ def test_a_student_distilled_from_a_cut_down_teacher(tiny_registry: Registry, tm
     student = artifact.load(tiny_registry.path("student"))
     assert len(student.model.encoder.encoder.layer) == 1
     assert student.model.config.encoder_layers == 1
+    card = (tiny_registry.path("student") / "README.md").read_text()
+    assert "distilled from tiny-1 (weight 0.5, temperature 2.0)" in card
