@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -126,3 +128,16 @@ def test_keep_layers_cuts_a_trained_model_and_survives_save_and_load(tmp_path: P
     assert torch.allclose(logits(before, SENTENCES).stance, logits(loaded, SENTENCES).stance, atol=1e-5)
     with pytest.raises(ValueError, match="1 to 1"):
         keep_layers(model, 2)
+
+
+def test_serving_never_imports_transformers(tiny_model_dir: Path) -> None:
+    # Importing transformers' model classes costs about 2 s of start-up; inference must not need them.
+    script = (
+        "import sys; import service.app; from models.pipeline import Annotator; "
+        "Annotator.from_path(sys.argv[1]).annotate('States must govern their networks. Critics disagree.'); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'transformers'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tiny_model_dir)], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
