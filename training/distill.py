@@ -1,13 +1,14 @@
 """Knowledge distillation: trained teachers' label distributions for the training articles.
 
 A smaller student (fewer encoder layers) trained on the teachers' full distributions, not only
-on the gold argmax, learns which sentences are borderline; averaging several teachers (seeds
-of the same recipe) also smooths their run-to-run disagreement.
+on the gold argmax, learns which sentences are borderline; averaging several teachers (runs of
+the same recipe) gives softer targets than any one of them.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import torch
 from tqdm import tqdm
@@ -16,8 +17,14 @@ from models.artifact import LoadedModel
 from training.dataset import EncodedArticle
 from training.trainer import batches, collate, forward
 
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+    from transformers import PreTrainedTokenizerBase
 
-def check_compatible(teachers: list[LoadedModel], tokenizer, max_length: int) -> None:
+
+def check_compatible(
+    teachers: list[LoadedModel], tokenizer: PreTrainedTokenizerBase | Tokenizer, max_length: int
+) -> None:
     """Teachers read the student's encoded sentences, so they must tokenise them the same way."""
     vocab = tokenizer.get_vocab()
     for teacher in teachers:
