@@ -106,12 +106,13 @@ def run_training(
     if not splits.train:
         raise ValueError("no training articles: every article is marked dev or test")
     registry = Registry(request.registry)
+    teacher_paths = [registry.path(v) for v in request.teachers]  # unknown versions fail before any work
     model, tokenizer = _starting_model(request, registry)
     max_length = model.config.max_length
     train_docs = encode_articles(splits.train, tokenizer, max_length)
     train_docs += encode_articles(extra, tokenizer, max_length, weight=request.extra_weight)
     if request.teachers:
-        teachers = [artifact.load(registry.path(v)) for v in request.teachers]
+        teachers = [artifact.load(path) for path in teacher_paths]
         check_compatible(teachers, tokenizer, max_length)
         train_docs = with_soft_targets(
             train_docs, teachers, request.settings.temperature, show_progress=show_progress
