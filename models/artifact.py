@@ -140,7 +140,7 @@ def save(
 def load(directory: Path | str) -> LoadedModel:
     """Load a model directory for inference; a missing file is an error naming it, never random weights."""
     directory = Path(directory)
-    manifest = _manifest(directory)
+    manifest = read_manifest(directory)
     config = ModelConfig.from_dict(manifest["model_config"])
     try:
         encoder = BertEncoder(EncoderConfig.from_file(directory / "config.json"))
@@ -148,9 +148,9 @@ def load(directory: Path | str) -> LoadedModel:
         raise ArtifactError(str(error)) from error
     model = _with_weights(ArgStanceModel(encoder, config), directory, skip=UNUSED_AT_INFERENCE)
     tokenizer = pair_tokenizer((directory / "tokenizer.json").read_text(encoding="utf-8"), config.max_length)
-    metrics_file = directory / "metrics.json"
-    metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
-    return LoadedModel(model=model, tokenizer=tokenizer, manifest=manifest, path=directory, metrics=metrics)
+    return LoadedModel(
+        model=model, tokenizer=tokenizer, manifest=manifest, path=directory, metrics=read_metrics(directory)
+    )
 
 
 def load_trainable(directory: Path | str) -> tuple[ArgStanceModel, PreTrainedTokenizerBase]:
@@ -158,7 +158,7 @@ def load_trainable(directory: Path | str) -> tuple[ArgStanceModel, PreTrainedTok
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
     directory = Path(directory)
-    config = ModelConfig.from_dict(_manifest(directory)["model_config"])
+    config = ModelConfig.from_dict(read_manifest(directory)["model_config"])
     encoder = AutoModel.from_config(AutoConfig.from_pretrained(directory, local_files_only=True))
     model = _with_weights(ArgStanceModel(encoder, config), directory)
     return model, AutoTokenizer.from_pretrained(directory, local_files_only=True)
@@ -173,11 +173,18 @@ def pair_tokenizer(tokenizer_json: str, max_length: int) -> Tokenizer:
     return tokenizer
 
 
-def _manifest(directory: Path) -> dict[str, Any]:
+def read_manifest(directory: Path) -> dict[str, Any]:
+    """The manifest of a complete model directory; a missing file is an error naming it."""
     missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
     if missing:
         raise ArtifactError(f"{directory}: not a complete argstance model, missing {', '.join(missing)}")
     return json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+
+
+def read_metrics(directory: Path) -> dict[str, Any]:
+    """The final metrics a model directory records (empty if it has none)."""
+    path = directory / "metrics.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def _with_weights(model: ArgStanceModel, directory: Path, skip: str | None = None) -> ArgStanceModel:

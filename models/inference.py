@@ -59,10 +59,13 @@ def encode_pairs(loaded: LoadedModel, pairs: list[tuple[str, str]], batch_size: 
     vectors = torch.empty(len(pairs), hidden)
     for start in range(0, len(order), batch_size):
         index = order[start : start + batch_size]
-        encodings = loaded.tokenizer.encode_batch([pairs[i] for i in index])
-        input_ids, mask, types = (
-            torch.tensor([getattr(e, field) for e in encodings])
-            for field in ("ids", "attention_mask", "type_ids")
-        )
-        vectors[index] = loaded.model.embed(input_ids, mask, types).float()
+        vectors[index] = loaded.model.embed(*tokenize_pairs(loaded, [pairs[i] for i in index])).float()
     return vectors
+
+
+def tokenize_pairs(loaded: LoadedModel, pairs: list[tuple[str, str]]) -> tuple[torch.Tensor, ...]:
+    """Input ids, attention mask and token type ids of (target, sentence) pairs, padded together."""
+    encodings = loaded.tokenizer.encode_batch(pairs)
+    return tuple(
+        torch.tensor([getattr(e, f) for e in encodings]) for f in ("ids", "attention_mask", "type_ids")
+    )

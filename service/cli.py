@@ -98,8 +98,10 @@ def annotate_jsonl(annotator: Annotator, path: str, default_target: str | None) 
 
 def macro_f1_summary(report: dict) -> dict:
     """Role and stance macro-F1 per evaluation mode, rounded, from an evaluation report."""
+    from eval.evaluate import TASKS
+
     return {
-        mode: {task: round(scores[task]["macro_f1"], 4) for task in ("role", "stance")}
+        mode: {task: round(scores[task]["macro_f1"], 4) for task in TASKS}
         for mode, scores in report.items()
         if mode in ("units", "end_to_end")
     }

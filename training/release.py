@@ -47,15 +47,15 @@ def release(
     model, tokenizer = artifact.load_trainable(path)
     # Round the weights through fp16 now, so what is scored is exactly what will be stored.
     model.half().float()
-    registered = artifact.load(path)  # its manifest and metrics
-    source = artifact.LoadedModel.from_trainable(model, tokenizer, registered.manifest, path)
+    registered_metrics = artifact.read_metrics(path)
+    source = artifact.LoadedModel.from_trainable(model, tokenizer, artifact.read_manifest(path), path)
     scores = evaluate_predictor(
         model_predictor(Annotator(source)), test, desc="shipped fp16", show_progress=show_progress
     )
     manifest = {k: source.manifest[k] for k in IDENTITY if k in source.manifest}
     manifest["inference"] = int8_check(source, test, scores, show_progress=show_progress)
     training = json.loads(record.read_text(encoding="utf-8"))
-    metrics = {**registered.metrics, "test": scores, "registry_fp32_test": registered.metrics.get("test")}
+    metrics = {**registered_metrics, "test": scores, "registry_fp32_test": registered_metrics.get("test")}
     building = destination.with_name(f".{destination.name}.building")
     shutil.rmtree(building, ignore_errors=True)
     artifact.save(

@@ -176,29 +176,31 @@ def batch_loss(
     cls_role: torch.Tensor | None,
     cls_stance: torch.Tensor | None,
 ) -> torch.Tensor:
-    """Gold loss of both tasks (and the article head), blended with the teachers' when present."""
-    gold = masked_loss(logits.role, batch["role"], batch["weight"], cls_role) + masked_loss(
-        logits.stance, batch["stance"], batch["weight"], cls_stance
+    """Gold loss of both tasks (and the article head), each blended with the teachers' when present."""
+    alpha = settings.distill_weight
+
+    def blended(
+        gold: torch.Tensor, task_logits: torch.Tensor, soft_key: str, weight: torch.Tensor
+    ) -> torch.Tensor:
+        if soft_key not in batch:
+            return gold
+        return (1 - alpha) * gold + alpha * soft_loss(
+            task_logits, batch[soft_key], weight, settings.temperature
+        )
+
+    weight = batch["weight"]
+    loss = blended(
+        masked_loss(logits.role, batch["role"], weight, cls_role), logits.role, "soft_role", weight
     )
-    article_gold = (
-        masked_loss(logits.article, batch["article_stance"], batch["article_weight"], None)
-        if logits.article is not None
-        else None
+    loss = loss + blended(
+        masked_loss(logits.stance, batch["stance"], weight, cls_stance), logits.stance, "soft_stance", weight
     )
-    if "soft_role" not in batch:
-        return gold if article_gold is None else gold + settings.article_loss_weight * article_gold
-    alpha, t = settings.distill_weight, settings.temperature
-    taught = soft_loss(logits.role, batch["soft_role"], batch["weight"], t) + soft_loss(
-        logits.stance, batch["soft_stance"], batch["weight"], t
-    )
-    loss = (1 - alpha) * gold + alpha * taught
-    if article_gold is not None:
-        article = article_gold
-        if "soft_article" in batch:
-            article = (1 - alpha) * article_gold + alpha * soft_loss(
-                logits.article, batch["soft_article"], batch["article_weight"], t
-            )
-        loss = loss + settings.article_loss_weight * article
+    if logits.article is not None:
+        article_weight = batch["article_weight"]
+        gold = masked_loss(logits.article, batch["article_stance"], article_weight, None)
+        loss = loss + settings.article_loss_weight * blended(
+            gold, logits.article, "soft_article", article_weight
+        )
     return loss
 
 

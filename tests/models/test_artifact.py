@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from models import artifact
+from models.inference import tokenize_pairs
 from models.modeling import Logits, ModelConfig, keep_layers
 from models.registry import SHIPPED_VERSION, Registry, RegistryError
 from tests.conftest import build_tiny_model
@@ -17,10 +18,7 @@ SENTENCES = ["States must govern their networks.", "Critics call it censorship."
 
 
 def logits(loaded: artifact.LoadedModel, sentences: list[str]) -> Logits:
-    encodings = loaded.tokenizer.encode_batch([("cyber sovereignty", s) for s in sentences])
-    ids, mask, types = (
-        torch.tensor([getattr(e, f) for e in encodings]) for f in ("ids", "attention_mask", "type_ids")
-    )
+    ids, mask, types = tokenize_pairs(loaded, [("cyber sovereignty", s) for s in sentences])
     with torch.inference_mode():
         return loaded.model(ids, mask, types, [len(sentences)])
 
