@@ -8,10 +8,9 @@ extracted text for HTML (which the caller returns to the user).
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 
-import pysbd
+import sentencex
 
 # Symbols that open a bulleted list item; they belong to no unit.
 BULLET_RE = re.compile(r"[•·▪◦‣∙*\-–—]+\s+")
@@ -42,16 +41,6 @@ class PreparedText:
 
     text: str
     from_html: bool
-
-
-_local = threading.local()
-
-
-def _segmenter() -> pysbd.Segmenter:
-    # pysbd keeps the text being split on the instance, so each thread needs its own.
-    if not hasattr(_local, "segmenter"):
-        _local.segmenter = pysbd.Segmenter(language="en", clean=False)
-    return _local.segmenter
 
 
 def decode(data: bytes, name: str = "<input>") -> str:
@@ -136,16 +125,10 @@ def _line_spans(text: str, start: int, end: int, max_chars: int) -> list[tuple[i
 
 
 def _sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentence boundaries from pysbd, located in the original string so nothing can be lost."""
+    """Sentence boundaries from sentencex, as character offsets into the line."""
     line = text[start:end]
-    cuts, cursor = [], 0
-    for sentence in _segmenter().segment(line):
-        found = line.find(sentence.strip(), cursor)
-        if found < 0:
-            continue
-        cursor = found + len(sentence.strip())
-        cuts.append(cursor)
-    # Units run from cut to cut, so any text the splitter skipped joins its neighbour.
+    cuts = [b["end_index"] for b in sentencex.get_sentence_boundaries("en", line)]
+    # Units run from cut to cut, so no character can fall between two units.
     bounds = [0] + [c for c in cuts if 0 < c < len(line)] + [len(line)]
     spans = []
     for s, e in zip(bounds, bounds[1:], strict=False):
