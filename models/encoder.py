@@ -56,6 +56,30 @@ class EncoderOutput(NamedTuple):
     last_hidden_state: torch.Tensor  # (sentences, tokens, hidden)
 
 
+class Layout:
+    """Where a padded batch's real tokens sit, to move states between the padded and the packed form.
+
+    The linear layers, which do nearly all the work, run on the packed real tokens only, as one
+    matrix per batch however unequal the sentence lengths; only attention needs the padded form.
+    """
+
+    def __init__(self, attention_mask: torch.Tensor) -> None:
+        real = attention_mask.bool()
+        self.shape = tuple(real.shape)  # (sentences, tokens)
+        self.index = real.flatten().nonzero().squeeze(1)
+        self.attend = real[:, None, None, :]  # every query may look at every real token
+
+    def pack(self, padded: torch.Tensor) -> torch.Tensor:
+        """(sentences, tokens, hidden) -> (real tokens, hidden)."""
+        return padded.reshape(-1, padded.shape[-1])[self.index]
+
+    def pad(self, packed: torch.Tensor) -> torch.Tensor:
+        """(real tokens, hidden) -> (sentences, tokens, hidden), zeros at padding."""
+        padded = packed.new_zeros(self.shape[0] * self.shape[1], packed.shape[-1])
+        padded[self.index] = packed
+        return padded.view(*self.shape, -1)
+
+
 class BertLayer(nn.Module):
     """Post-norm self-attention and feed-forward block; the ModuleDicts only reproduce
     ``BertModel``'s parameter names."""
@@ -79,17 +103,18 @@ class BertLayer(nn.Module):
             {"dense": nn.Linear(config.intermediate_size, hidden), "LayerNorm": nn.LayerNorm(hidden, eps)}
         )
 
-    def forward(self, states: torch.Tensor, attend: torch.Tensor) -> torch.Tensor:
-        batch, tokens, hidden = states.shape
+    def forward(self, states: torch.Tensor, layout: Layout) -> torch.Tensor:
+        """``states`` holds only real tokens, (tokens, hidden); see ``Layout``."""
         projections = self.attention["self"]
 
         def heads(name: str) -> torch.Tensor:
-            return projections[name](states).view(batch, tokens, self.heads, -1).transpose(1, 2)
+            padded = layout.pad(projections[name](states))
+            return padded.view(*padded.shape[:2], self.heads, -1).transpose(1, 2)
 
         context = functional.scaled_dot_product_attention(
-            heads("query"), heads("key"), heads("value"), attn_mask=attend
+            heads("query"), heads("key"), heads("value"), attn_mask=layout.attend
         )
-        context = context.transpose(1, 2).reshape(batch, tokens, hidden)
+        context = layout.pack(context.transpose(1, 2).flatten(2))
         out = self.attention["output"]
         states = out["LayerNorm"](states + out["dense"](context))
         feed = functional.gelu(self.intermediate["dense"](states))
@@ -124,7 +149,8 @@ class BertEncoder(nn.Module):
             + embed["position_embeddings"](positions)
             + embed["token_type_embeddings"](token_type_ids)
         )
-        attend = attention_mask.bool()[:, None, None, :]  # every query may look at every real token
+        layout = Layout(attention_mask)
+        states = layout.pack(states)
         for layer in self.encoder.layer:
-            states = layer(states, attend)
-        return EncoderOutput(states)
+            states = layer(states, layout)
+        return EncoderOutput(layout.pad(states))
