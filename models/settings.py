@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     # model registry and inference
     registry: Path = Field(Path("registry"), description="directory of trained model versions (git-ignored)")
     version: str | None = Field(None, description="version to serve; default: the registry's active one")
-    batch_size: int = Field(16, ge=1, le=1024, description="sentences per encoder batch")
+    batch_size: int = Field(32, ge=1, le=1024, description="sentences per encoder batch")
     precision: str = Field(
         "auto",
         pattern="^(auto|fp32|int8|bf16)$",
