@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 class TrainSettings:
     """Hyper-parameters of one training run (recorded in the model's training.json)."""
 
-    epochs: int = 8
+    epochs: int = 6
     learning_rate: float = 5e-5
     head_learning_rate: float = 1e-3
     batch_sentences: int = 64
