@@ -8,11 +8,9 @@ import numpy as np
 import torch
 
 from models.artifact import LoadedModel
+from models.settings import Settings
 
-# The encoder's linear layers see only real tokens (models.encoder.Layout), so a bigger batch
-# costs no padding there, only in attention: on 2 cores, with the example op-ed, 32 beat 16 and 64
-# in fp32 (308 ms vs 337 and 322) and int8 (259 vs 294 and 285).
-DEFAULT_BATCH_SIZE = 32
+DEFAULT_BATCH_SIZE: int = Settings.model_fields["batch_size"].default
 
 
 def apply_threads(threads: int) -> None:

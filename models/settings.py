@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     # model registry and inference
     registry: Path = Field(Path("registry"), description="directory of trained model versions (git-ignored)")
     version: str | None = Field(None, description="version to serve; default: the registry's active one")
+    # The encoder's linear layers see only real tokens (models.encoder.Layout), so a bigger batch
+    # costs no padding there, only in attention: on 2 cores, with the example op-ed, 32 beat 16 and
+    # 64 in fp32 (308 ms vs 337 and 322) and int8 (259 vs 294 and 285).
     batch_size: int = Field(32, ge=1, le=1024, description="sentences per encoder batch")
     precision: str = Field(
         "auto",

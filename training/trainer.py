@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from eval.metrics import task_metrics
 from models.modeling import ArgStanceModel, Logits
+from models.settings import Settings
 from training.dataset import IGNORE, EncodedArticle
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 class TrainSettings:
     """Hyper-parameters of one training run (recorded in the model's training.json)."""
 
-    epochs: int = 6
+    epochs: int = Settings.model_fields["epochs"].default
     learning_rate: float = 5e-5
     head_learning_rate: float = 1e-3
     batch_sentences: int = 64
