@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from torch.ao.nn.quantized.dynamic import Linear as DynamicInt8Linear
 
 from eval.evaluate import evaluate_predictor, model_predictor
 from eval.precision_check import INT8_TOLERANCE, int8_check
@@ -30,6 +31,18 @@ def test_int8_path_runs_close_to_fp32(tiny_model_dir: Path, example_oped: str) -
     assert used == "int8"
     assert int8.shape == reference.shape
     assert np.abs(int8 - reference).max() < 0.2
+
+
+def test_int8_keeps_the_feed_forward_output_projections_in_fp32(tiny_model_dir: Path) -> None:
+    loaded = artifact.load(tiny_model_dir)
+    apply_precision(loaded, "int8")
+    modules = dict(loaded.model.encoder.named_modules())
+    for k in range(loaded.model.encoder.config.num_hidden_layers):
+        assert not isinstance(modules[f"encoder.layer.{k}.output.dense"], DynamicInt8Linear)
+        for name in ("query", "key", "value"):
+            assert isinstance(modules[f"encoder.layer.{k}.attention.self.{name}"], DynamicInt8Linear)
+        for name in ("attention.output.dense", "intermediate.dense"):
+            assert isinstance(modules[f"encoder.layer.{k}.{name}"], DynamicInt8Linear)
 
 
 def test_bf16_falls_back_to_fp32_without_native_support(
