@@ -57,9 +57,14 @@ class LoadedModel:
     def from_trainable(
         cls, model: ArgStanceModel, tokenizer: PreTrainedTokenizerBase, manifest: dict[str, Any], path: Path
     ) -> LoadedModel:
-        """Wrap a model being trained or released for the inference code."""
+        """The inference form (models.encoder) of a model being trained or released, with a copy of
+        its weights: what training and the release step score and check is the code that serves."""
+        encoder = BertEncoder(EncoderConfig.from_dict(model.encoder.config.to_dict()))
+        state = {k: v for k, v in model.state_dict().items() if not k.startswith(UNUSED_AT_INFERENCE)}
+        inference = ArgStanceModel(encoder, model.config)
+        inference.load_state_dict(state)
         return cls(
-            model,
+            inference.eval(),
             pair_tokenizer(tokenizer.backend_tokenizer.to_str(), model.config.max_length),
             manifest,
             path,

@@ -39,14 +39,11 @@ def predict(
             np.zeros((0, len(model.config.roles))), np.zeros((0, len(model.config.stances)))
         )
         return [empty for _ in docs]
-    with (
-        torch.inference_mode(),
-        torch.autocast("cpu", dtype=torch.bfloat16, enabled=loaded.precision == "bf16"),
-    ):
+    with torch.inference_mode():
         vectors = encode_pairs(loaded, pairs, batch_size)
         logits = model.classify(vectors, lengths)
-        role = torch.softmax(logits.role.float(), dim=-1).numpy()
-        stance = torch.softmax(logits.stance.float(), dim=-1).numpy()
+        role = torch.softmax(logits.role, dim=-1).numpy()
+        stance = torch.softmax(logits.stance, dim=-1).numpy()
     bounds = np.cumsum([0, *lengths])
     return [Probabilities(role[a:b], stance[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
 
@@ -58,7 +55,7 @@ def encode_pairs(loaded: LoadedModel, pairs: list[tuple[str, str]], batch_size: 
     vectors = torch.empty(len(pairs), hidden)
     for start in range(0, len(order), batch_size):
         index = order[start : start + batch_size]
-        vectors[index] = loaded.model.embed(*tokenize_pairs(loaded, [pairs[i] for i in index])).float()
+        vectors[index] = loaded.model.embed(*tokenize_pairs(loaded, [pairs[i] for i in index]))
     return vectors
 
 

@@ -93,7 +93,7 @@ class ArgStanceModel(nn.Module):
         """Mean-pooled encoder states, the pooling MiniLM was trained with."""
         states = self.encoder(
             input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-        ).last_hidden_state  # (sentences, tokens, hidden)
+        ).last_hidden_state.float()  # (sentences, tokens, hidden); pooled in fp32 on every path
         mask = attention_mask.unsqueeze(-1).to(states.dtype)
         return (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)  # (sentences, hidden)
 

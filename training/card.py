@@ -49,10 +49,20 @@ def model_card(
         else "two linear sentence heads"
     )
     precision = (
-        f"Default inference path: **{inference['precision']}** (int8 must stay within "
-        f"{inference['tolerance']:.3f} macro-F1 of fp32 on the test split; worst loss measured "
-        f"{inference['worst_macro_f1_loss']:+.4f})."
-        if "tolerance" in inference
+        f"Inference paths checked against fp32 on the test split (each must stay within "
+        f"{inference['tolerance']:.3f} macro-F1 of it): "
+        + "; ".join(
+            f"{path} {result['skipped']}"
+            if "skipped" in result
+            else f"{path} worst loss {result['worst_macro_f1_loss']:+.4f}"
+            for path, result in inference["paths"].items()
+        )
+        + (
+            f". Default (`auto`): {' or '.join(inference['passed'])}, the first this CPU runs natively, else fp32."
+            if inference["passed"]
+            else ". Default: fp32 (no faster path passed)."
+        )
+        if "paths" in inference
         else f"Default inference path: {inference.get('precision', 'fp32')} ({inference.get('reason', 'unchecked')})."
     )
     return f"""# argstance model {manifest["version"]}

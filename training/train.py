@@ -14,7 +14,7 @@ import torch
 
 from eval.evaluate import evaluate_predictor, mean_f1, model_predictor
 from eval.gold import GoldArticle
-from eval.precision_check import int8_check
+from eval.precision_check import fast_path_check
 from models import artifact
 from models.modeling import ModelConfig, keep_layers
 from models.pipeline import Annotator
@@ -128,7 +128,7 @@ def run_training(
         model_predictor(Annotator(loaded)), splits.test, desc="test", show_progress=show_progress
     )
     metrics = {"test": test, "dev_best_score": result.best_score}
-    inference = int8_check(loaded, splits.test, test, show_progress=show_progress)
+    inference = fast_path_check(loaded, splits.test, test, show_progress=show_progress)
     training = {
         "start_from": request.start_from,
         "encoder_layers": model.config.encoder_layers,

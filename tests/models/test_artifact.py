@@ -32,12 +32,23 @@ def test_save_then_load_gives_identical_logits(tiny_model_dir: Path, tmp_path: P
 
 
 def test_inference_encoder_matches_the_transformers_model(tiny_model_dir: Path, tmp_path: Path) -> None:
-    model, tokenizer = artifact.load_trainable(tiny_model_dir)
-    trained = artifact.LoadedModel.from_trainable(model, tokenizer, {}, tiny_model_dir)
+    model, _ = artifact.load_trainable(tiny_model_dir)
     served = artifact.load(tiny_model_dir)
+    trained = artifact.LoadedModel(model, served.tokenizer, {}, tiny_model_dir)
     assert type(served.model.encoder) is not type(trained.model.encoder)
     a, b = logits(trained, SENTENCES), logits(served, SENTENCES)
     assert torch.allclose(a.role, b.role, atol=1e-5) and torch.allclose(a.stance, b.stance, atol=1e-5)
+
+
+def test_a_model_in_training_is_scored_on_the_inference_encoder(tiny_model_dir: Path) -> None:
+    model, tokenizer = artifact.load_trainable(tiny_model_dir)
+    trained = artifact.LoadedModel.from_trainable(model, tokenizer, {}, tiny_model_dir)
+    served = artifact.load(tiny_model_dir)
+    assert type(trained.model.encoder) is type(served.model.encoder)
+    a, b = logits(trained, SENTENCES), logits(served, SENTENCES)
+    assert torch.equal(a.role, b.role) and torch.equal(a.stance, b.stance)
+    next(model.parameters()).data.add_(1.0)  # the copy does not follow later training steps
+    assert torch.equal(logits(trained, SENTENCES).role, a.role)
 
 
 def test_pair_tokenizer_encodes_as_the_transformers_tokenizer(tiny_model_dir: Path) -> None:

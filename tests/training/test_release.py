@@ -46,5 +46,5 @@ def test_release_ships_fp16_weights_scored_as_shipped(tiny_registry: Registry, t
     metrics = json.loads((destination / "metrics.json").read_text())
     assert metrics["test"]["units"]["role"]["macro_f1"] == result["test"]["units"]["role"]["macro_f1"]
     card = (destination / "README.md").read_text()
-    assert "Default inference path" in card
+    assert "Inference paths checked against fp32" in card
     assert card.rstrip().endswith("## Release notes\nTrained for a test.")
