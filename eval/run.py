@@ -30,6 +30,7 @@ def run_evaluation(
     report: dict[str, Any] = {
         "model_name": annotator.loaded.name,
         "model_version": annotator.loaded.version,
+        "inference_path": annotator.loaded.precision,
         "data": [str(p) for p in data],
         "split": split,
         "n_articles": len(articles),

@@ -20,6 +20,7 @@ def test_evaluate_returns_the_report_for_the_serving_version(client: TestClient)
     assert response.status_code == 200, response.text
     report = response.json()
     assert report["model_version"] == TINY_VERSION and report["data"] == ["gold.jsonl"]
+    assert report["inference_path"] == "fp32"  # what the service runs the tiny model on
     assert report["n_articles"] == 1 and report["n_sentences"] > 10
     assert {"units", "end_to_end"} <= set(report["model"])
     assert "baselines" not in report
