@@ -152,18 +152,29 @@ def composition(articles: list[GoldArticle]) -> str:
     return "\n".join(lines)
 
 
-def agreement(path: Path = SECOND_PASS_PATH) -> dict[str, dict[str, float]]:
-    """Cohen's kappa and raw agreement between the first and the blind labels of the second pass."""
-    from sklearn.metrics import cohen_kappa_score
+def agreement(
+    path: Path = SECOND_PASS_PATH, split: str | None = None, corpus: Path = CORPUS_PATH
+) -> dict[str, dict[str, float]]:
+    """Cohen's kappa, raw agreement and macro-F1 between the first and the blind labels of the
+    second pass, over the articles of ``split`` in ``corpus`` when given. Macro-F1 is what the
+    model is scored with, so it says how a second annotator would score against the first."""
+    from sklearn.metrics import cohen_kappa_score, f1_score
 
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if split is not None:
+        in_split = {a.id for a in read_jsonl(corpus) if a.split == split}
+        rows = [r for r in rows if r["id"] in in_split]
+    if not rows:
+        raise DataError(f"{path}: no second-pass units{f' in split {split!r}' if split else ''}")
     result = {}
     for task in ("role", "stance"):
         first, blind = [r["first"][task] for r in rows], [r["blind"][task] for r in rows]
         result[task] = {
             "units": len(rows),
+            "articles": len({r["id"] for r in rows}),
             "kappa": round(float(cohen_kappa_score(first, blind)), 3),
             "agreement": round(sum(a == b for a, b in zip(first, blind, strict=True)) / len(rows), 3),
+            "macro_f1": round(float(f1_score(first, blind, average="macro")), 3),
             "changed_by_adjudication": sum(r["first"][task] != r["final"][task] for r in rows),
         }
     return result
@@ -182,9 +193,12 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("path", nargs="?", type=Path, default=CORPUS_PATH)
     agree = sub.add_parser("agreement", help="inter-annotator agreement of the blind second pass")
     agree.add_argument("path", nargs="?", type=Path, default=SECOND_PASS_PATH)
+    agree.add_argument(
+        "--split", help="only the second-pass units of this split's articles (of the shipped corpus)"
+    )
     args = parser.parse_args(argv)
     if args.command == "agreement":
-        print(json.dumps(agreement(args.path), indent=1))
+        print(json.dumps(agreement(args.path, args.split), indent=1))
         return 0
     result = check_corpus(args.path)
     for warning in result.warnings[:20]:

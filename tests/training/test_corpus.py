@@ -3,6 +3,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+from sklearn.metrics import f1_score
+
+from eval.gold import DataError
 from training.corpus import CORPUS_PATH, check_corpus, composition
 
 
@@ -57,3 +61,13 @@ def test_agreement_of_the_second_pass(tmp_path: Path) -> None:
     assert result["role"]["changed_by_adjudication"] == 1
     assert result["stance"]["changed_by_adjudication"] == 0
     assert 0 < result["role"]["kappa"] < 1
+    assert result["role"]["macro_f1"] == round(
+        f1_score([f[0] for f in labels], [b[0] for b in blind], average="macro"), 3
+    )
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(
+        json.dumps({"id": "a", "split": "dev", "target": "t", "sentences": [{"text": "x."}]}) + "\n"
+    )
+    assert agreement(path, "dev", corpus)["role"]["units"] == 4
+    with pytest.raises(DataError, match="no second-pass units in split 'test'"):
+        agreement(path, "test", corpus)
