@@ -31,7 +31,10 @@ BF16_ROW_BUCKET = 64
 
 def bf16_supported() -> bool:
     """True when the CPU runs bf16 matrix multiplication natively (AVX512-BF16 or AMX tiles)."""
-    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    # torch's public capability string stops at "AVX512"; these private probes name the bf16
+    # instructions. A torch build without them reads as "no", which falls back to fp32.
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, probe, lambda: False)() for probe in probes)
 
 
 def int8_supported() -> bool:
