@@ -51,6 +51,15 @@ def test_a_model_in_training_is_scored_on_the_inference_encoder(tiny_model_dir: 
     assert torch.equal(logits(trained, SENTENCES).role, a.role)
 
 
+def test_row_bucket_padding_does_not_change_the_sentence_vectors(tiny_model_dir: Path) -> None:
+    loaded = artifact.load(tiny_model_dir)
+    reference = logits(loaded, SENTENCES)
+    loaded.model.encoder.row_bucket = 64  # far more spare rows than these three sentences have tokens
+    bucketed = logits(loaded, SENTENCES)
+    assert torch.allclose(bucketed.role, reference.role, atol=1e-6)
+    assert torch.allclose(bucketed.stance, reference.stance, atol=1e-6)
+
+
 def test_pair_tokenizer_encodes_as_the_transformers_tokenizer(tiny_model_dir: Path) -> None:
     _, reference = artifact.load_trainable(tiny_model_dir)
     served = artifact.load(tiny_model_dir).tokenizer  # max_length 64
