@@ -52,8 +52,8 @@ def plot_confusion(confusion: dict[str, Any], title: str, path: Path) -> None:
 
 def to_markdown(report: dict[str, Any]) -> str:
     """A page a person can read: headline table, per-class scores, per-target breakdown."""
-    path = f" ({report['inference_path']})" if "inference_path" in report else ""
-    lines = [f"# Evaluation of {report['model_name']} {report['model_version']}{path}", ""]
+    inference = f" ({report['inference_path']})" if "inference_path" in report else ""
+    lines = [f"# Evaluation of {report['model_name']} {report['model_version']}{inference}", ""]
     lines += [
         f"Data: {', '.join(report['data'])} ({report['n_articles']} articles, {report['n_sentences']} sentences)",
         "",

@@ -21,8 +21,9 @@ from models.artifact import LoadedModel
 
 log = logging.getLogger(__name__)
 PRECISIONS = ("auto", "fp32", "int8", "bf16")
-# Faster paths, the preferred first: on this project's 2-core Xeon (AMX) the 3-layer model ran
-# the test split at about 650 sentences/s in bf16, 500 in int8 and 400 in fp32 (README, Speed).
+# Faster paths, the preferred first: on this project's 2-core Xeon (AMX) bf16 was at least as
+# fast as int8 (669-697 against 561-677 sentences/s; fp32 354-425) and kept fp32's scores within
+# 0.1 points, where int8 lost 0.45-0.52 (README, Speed).
 FAST_PATHS = ("bf16", "int8")
 # Token rows per matrix shape on the bf16 path (models.encoder.BertEncoder.row_bucket): at most 63
 # padding rows per batch of about 900 real ones, for a few dozen distinct shapes.
@@ -92,8 +93,9 @@ def apply_precision(loaded: LoadedModel, precision: str) -> str:
             loaded.model.encoder, int8_layers(loaded.model.encoder), dtype=torch.qint8
         )
     elif precision == "bf16":
-        # The whole encoder, not autocast: autocast re-casts every weight on every call, which cost
-        # a third of the gain; LayerNorm and softmax still accumulate in fp32 inside torch's kernels.
+        # The whole encoder, not autocast: autocast re-casts every weight on every call and reached
+        # about 500 sentences/s against 620-680 cast once (fp32 about 400); LayerNorm and softmax
+        # still accumulate in fp32 inside torch's kernels.
         loaded.model.encoder.to(torch.bfloat16)
         loaded.model.encoder.row_bucket = BF16_ROW_BUCKET
     loaded.precision = precision

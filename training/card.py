@@ -48,23 +48,7 @@ def model_card(
         if config.article_head
         else "two linear sentence heads"
     )
-    precision = (
-        f"Inference paths checked against fp32 on the test split (each must stay within "
-        f"{inference['tolerance']:.3f} macro-F1 of it): "
-        + "; ".join(
-            f"{path} {result['skipped']}"
-            if "skipped" in result
-            else f"{path} worst loss {result['worst_macro_f1_loss']:+.4f}"
-            for path, result in inference["paths"].items()
-        )
-        + (
-            f". Default (`auto`): {' or '.join(inference['passed'])}, the first this CPU runs natively, else fp32."
-            if inference["passed"]
-            else ". Default: fp32 (no faster path passed)."
-        )
-        if "paths" in inference
-        else f"Default inference path: {inference.get('precision', 'fp32')} ({inference.get('reason', 'unchecked')})."
-    )
+    precision = _inference_paths(inference)
     return f"""# argstance model {manifest["version"]}
 
 Sentence-level argument roles (claim, evidence, rebuttal, none) and stance (favor, against,
@@ -95,3 +79,24 @@ genres and topics. Stance toward targets far from internet policy is untested he
 
 {LICENCES}
 """
+
+
+def _inference_paths(inference: dict) -> str:
+    """The card's line on which faster inference paths passed their check against fp32."""
+    if "paths" not in inference:
+        return f"Default inference path: {inference.get('precision', 'fp32')} ({inference.get('reason', 'unchecked')})."
+    checks = "; ".join(
+        f"{path} {result['skipped']}"
+        if "skipped" in result
+        else f"{path} worst loss {result['worst_macro_f1_loss']:+.4f}"
+        for path, result in inference["paths"].items()
+    )
+    default = (
+        f"Default (`auto`): {' or '.join(inference['passed'])}, the first this CPU runs natively, else fp32."
+        if inference["passed"]
+        else "Default: fp32 (no faster path passed)."
+    )
+    return (
+        f"Inference paths checked against fp32 on the test split (each must stay within "
+        f"{inference['tolerance']:.3f} macro-F1 of it): {checks}. {default}"
+    )
