@@ -105,7 +105,8 @@ class ArgStanceModel(nn.Module):
         if self.article_head is None:
             return Logits(self.role_head(vectors), self.stance_head(vectors), None)
         articles = self._pool_articles(vectors, doc_lengths)  # (articles, features)
-        per_sentence = torch.repeat_interleave(articles, torch.tensor(doc_lengths), dim=0)
+        lengths = torch.tensor(doc_lengths, device=articles.device)
+        per_sentence = torch.repeat_interleave(articles, lengths, dim=0)
         vectors = torch.cat([vectors, per_sentence], dim=-1)
         return Logits(self.role_head(vectors), self.stance_head(vectors), self.article_head(articles))
 

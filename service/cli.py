@@ -156,6 +156,29 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_average(args: argparse.Namespace) -> int:
+    from models.inference import apply_threads
+    from training.average import AverageRequest, run_average
+    from training.corpus import CORPUS_PATH
+
+    apply_threads(args.settings.threads)
+    request = AverageRequest(
+        versions=args.versions,
+        data=[Path(p) for p in args.data] if args.data else [CORPUS_PATH],
+        registry=args.settings.registry,
+        version=args.version,
+    )
+    try:
+        result = run_average(request)
+    except ValueError as err:  # fewer than two versions, or versions of different models
+        print(f"argstance: error: {err}", file=sys.stderr)
+        return 2
+    summary = {k: result[k] for k in ("version", "path")}
+    summary["test"] = macro_f1_summary(result["metrics"]["test"])
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
 def cmd_release(args: argparse.Namespace) -> int:
     from models.inference import apply_threads
     from training.corpus import CORPUS_PATH
@@ -274,6 +297,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--activate", action="store_true", help="activate if at least as good as the active model"
     )
     tr.set_defaults(func=cmd_train)
+
+    avg = sub.add_parser(
+        "average", help="register the mean weights of several versions of one model (a model soup)"
+    )
+    avg.add_argument(
+        "versions", nargs="+", metavar="VERSION", help="registry versions to average (two or more)"
+    )
+    avg.add_argument("--data", nargs="+", help="gold files whose test split scores it (default: corpus)")
+    avg.add_argument("--version", help="name of the new version (default: a timestamp)")
+    avg.set_defaults(func=cmd_average)
 
     rel = sub.add_parser(
         "release", help="make a registry version the shipped default model (fp16, re-scored)"

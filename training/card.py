@@ -31,11 +31,6 @@ def model_card(
             rows.append(
                 f"| {mode} | {r.get('macro_f1', 0):.3f} | {s.get('macro_f1', 0):.3f} | {s.get('f_avg', 0):.3f} |"
             )
-    data = "\n".join(f"- `{d['path']}` (sha256 {d['sha256'][:12]}…)" for d in training["data"])
-    extra = (
-        "\n".join(f"- `{d['path']}` (weight {training['extra_weight']})" for d in training["extra_data"])
-        or "- none"
-    )
     inference = manifest.get("inference", {})
     context = (
         "a bidirectional GRU over the article's sentences for context"
@@ -57,14 +52,7 @@ neutral) toward a target given at request time. Base encoder: {manifest["base_mo
 input `(target, sentence)`, {context}, {heads} (see argstance.json).
 
 ## Training
-- started from: {training["start_from"]}{_teachers(training)}; best epoch {training["best_epoch"]} of {len(training["history"])};
-  {training["seconds"]:.0f} s on {training["threads"]} CPU threads
-- articles: {training["articles"]}
-- data:
-{data}
-- extra data:
-{extra}
-- settings: `{training["settings"]}`
+{_training_lines(training)}
 
 ## Test split scores (macro-F1)
 | mode | role | stance | stance F_avg |
@@ -79,6 +67,33 @@ genres and topics. Stance toward targets far from internet policy is untested he
 
 {LICENCES}
 """
+
+
+def _training_lines(training: dict[str, Any]) -> str:
+    """The card's training section: how the weights came about and from which data."""
+    data = "\n".join(f"- `{d['path']}` (sha256 {d['sha256'][:12]}…)" for d in training["data"])
+    if "averaged_from" in training:
+        # The sources' auxiliary corpora are in the weights too, and so are their licences.
+        sources = [s for s in training["sources"].values() if s]
+        extra = sorted({d["path"] for s in sources for d in s.get("extra_data", [])})
+        return f"""- weights averaged from: {", ".join(training["averaged_from"])} (each one's training record is
+  kept in training.json under "sources"); {training["seconds"]:.0f} s on {training["threads"]} CPU threads
+- scored on the test split of:
+{data}
+- extra data of the sources:
+{chr(10).join(f"- `{path}`" for path in extra) or "- none"}"""
+    extra = (
+        "\n".join(f"- `{d['path']}` (weight {training['extra_weight']})" for d in training["extra_data"])
+        or "- none"
+    )
+    return f"""- started from: {training["start_from"]}{_teachers(training)}; best epoch {training["best_epoch"]} of {len(training["history"])};
+  {training["seconds"]:.0f} s on {training["threads"]} CPU threads
+- articles: {training["articles"]}
+- data:
+{data}
+- extra data:
+{extra}
+- settings: `{training["settings"]}`"""
 
 
 def _inference_paths(inference: dict) -> str:

@@ -16,7 +16,7 @@ from eval.evaluate import evaluate_predictor, mean_f1, model_predictor
 from eval.gold import GoldArticle
 from eval.precision_check import fast_path_check
 from models import artifact
-from models.modeling import ModelConfig, keep_layers
+from models.modeling import ArgStanceModel, ModelConfig, keep_layers
 from models.pipeline import Annotator
 from models.registry import Registry
 from training.card import model_card
@@ -120,15 +120,6 @@ def run_training(
         del teachers  # free their memory before the student trains
     dev_docs = encode_articles(splits.dev, tokenizer, max_length)
     result = train(model, train_docs, dev_docs, request.settings, on_progress, show_progress)
-    version = request.version or registry.new_version_name()
-    loaded = artifact.LoadedModel.from_trainable(
-        model, tokenizer, {"name": "argstance", "version": version}, Path(version)
-    )
-    test = evaluate_predictor(
-        model_predictor(Annotator(loaded)), splits.test, desc="test", show_progress=show_progress
-    )
-    metrics = {"test": test, "dev_best_score": result.best_score}
-    inference = fast_path_check(loaded, splits.test, test, show_progress=show_progress)
     training = {
         "start_from": request.start_from,
         "encoder_layers": model.config.encoder_layers,
@@ -149,11 +140,55 @@ def run_training(
         "seconds": result.seconds,
         "threads": torch.get_num_threads(),
     }
+    version, metrics = register(
+        model,
+        tokenizer,
+        registry,
+        request.version,
+        splits.test,
+        training,
+        {"dev_best_score": result.best_score},
+        show_progress,
+    )
+    activated = request.activate and _at_least_as_good(registry, metrics["test"], splits.test)
+    if activated:
+        registry.activate(version)
+    return {
+        "version": version,
+        "path": str(registry.path(version)),
+        "metrics": metrics,
+        "training": training,
+        "activated": activated,
+    }
+
+
+def register(
+    model: ArgStanceModel,
+    tokenizer: Any,
+    registry: Registry,
+    version: str | None,
+    test: list[GoldArticle],
+    training: dict[str, Any],
+    metrics: dict[str, Any],
+    show_progress: bool = True,
+) -> tuple[str, dict[str, Any]]:
+    """Score a finished model on ``test``, check its faster inference paths against fp32, and
+    write it to the registry (atomically) with its training record and model card.
+
+    Returns the version written and its metrics (``metrics`` plus the test scores)."""
+    version = version or registry.new_version_name()
+    loaded = artifact.LoadedModel.from_trainable(
+        model, tokenizer, {"name": "argstance", "version": version}, Path(version)
+    )
+    scores = evaluate_predictor(
+        model_predictor(Annotator(loaded)), test, desc="test", show_progress=show_progress
+    )
+    metrics = {"test": scores, **metrics}
     manifest = {
         "name": "argstance",
         "version": version,
         "base_model": model.config.base_model,
-        "inference": inference,
+        "inference": fast_path_check(loaded, test, scores, show_progress=show_progress),
     }
     with registry.writing(version) as target:
         artifact.save(
@@ -167,16 +202,7 @@ def run_training(
                 "README.md": model_card(manifest, training, metrics, model.config),
             },
         )
-    activated = request.activate and _at_least_as_good(registry, test, splits.test)
-    if activated:
-        registry.activate(version)
-    return {
-        "version": version,
-        "path": str(registry.path(version)),
-        "metrics": metrics,
-        "training": training,
-        "activated": activated,
-    }
+    return version, metrics
 
 
 def _starting_model(request: TrainRequest, registry: Registry) -> tuple[Any, Any]:
