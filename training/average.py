@@ -73,7 +73,6 @@ def run_average(request: AverageRequest, show_progress: bool = True) -> dict[str
                 "only versions of one model (e.g. runs continued from the same version) can be averaged"
             )
     model.load_state_dict(average_weights(states))
-    model.eval()
     training = {
         "averaged_from": request.versions,
         # Each source's own training record, so the averaged model's lineage stays complete.
